@@ -1,0 +1,43 @@
+import type { Queue } from "bullmq";
+import type { Config } from "./config/config.js";
+import type { Logger } from "./config/logger.js";
+import { createDb, type Db } from "./db/client.js";
+import { createRedis, type RedisConnection } from "./queue/connection.js";
+import { createQueue } from "./queue/queues.js";
+import { QUEUES } from "./queue/registry.js";
+import { createStripe, type StripeClient } from "./stripe/client.js";
+
+/** Everything a process needs, built once at start and passed down (no module-level singletons). */
+export type AppContext = {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  stripe: StripeClient;
+  redis: RedisConnection;
+  queues: { stripeEvents: Queue; reconcile: Queue; maintenance: Queue };
+  close: () => Promise<void>;
+};
+
+export function createAppContext(config: Config, logger: Logger): AppContext {
+  const db = createDb(config.databaseUrl);
+  const redis = createRedis(config.redisUrl);
+  const queueCtx = { connection: redis, prefix: config.queuePrefix };
+  const queues = {
+    stripeEvents: createQueue(queueCtx, QUEUES.stripeEvents),
+    reconcile: createQueue(queueCtx, QUEUES.reconcile),
+    maintenance: createQueue(queueCtx, QUEUES.maintenance),
+  };
+  return {
+    config,
+    logger,
+    db,
+    stripe: createStripe(config.stripeSecretKey, config.stripeApiBase),
+    redis,
+    queues,
+    close: async () => {
+      await Promise.allSettled(Object.values(queues).map((queue) => queue.close()));
+      redis.disconnect();
+      await db.$disconnect();
+    },
+  };
+}

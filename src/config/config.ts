@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+const csv = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0),
+    );
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/leakguard"),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_leakguard_local"),
+  STRIPE_WEBHOOK_SECRET: csv("whsec_leakguard_local"),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  STRIPE_API_BASE: z.string().url().optional(),
+  LEAKGUARD_CATALOG: z.string().min(1).default("catalog.example.json"),
+  LEAKGUARD_API_KEYS: csv("lg_local_key"),
+  LEAKGUARD_QUEUE_PREFIX: z.string().min(1).default("leakguard"),
+  LEAKGUARD_CUSTOMER_ID_METADATA: z.string().min(1).default("user_id"),
+  LEAKGUARD_RECONCILE_CRON: z.string().min(1).default("0 3 * * *"),
+  LEAKGUARD_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("127.0.0.1"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = Readonly<{
+  databaseUrl: string;
+  redisUrl: string;
+  stripeSecretKey: string;
+  stripeWebhookSecrets: readonly string[];
+  stripeWebhookToleranceSeconds: number;
+  stripeApiBase: string | undefined;
+  catalogPath: string;
+  apiKeys: readonly string[];
+  queuePrefix: string;
+  customerIdMetadataKey: string;
+  reconcileCron: string;
+  workerConcurrency: number;
+  port: number;
+  host: string;
+  logLevel: string;
+}>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The only reader of process.env: parses it once into a frozen Config, naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.STRIPE_WEBHOOK_SECRET.length === 0)
+    throw new ConfigError("invalid configuration: STRIPE_WEBHOOK_SECRET is empty");
+  if (e.LEAKGUARD_API_KEYS.length === 0)
+    throw new ConfigError("invalid configuration: LEAKGUARD_API_KEYS is empty");
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripeWebhookSecrets: Object.freeze(e.STRIPE_WEBHOOK_SECRET),
+    stripeWebhookToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    stripeApiBase: e.STRIPE_API_BASE,
+    catalogPath: e.LEAKGUARD_CATALOG,
+    apiKeys: Object.freeze(e.LEAKGUARD_API_KEYS),
+    queuePrefix: e.LEAKGUARD_QUEUE_PREFIX,
+    customerIdMetadataKey: e.LEAKGUARD_CUSTOMER_ID_METADATA,
+    reconcileCron: e.LEAKGUARD_RECONCILE_CRON,
+    workerConcurrency: e.LEAKGUARD_WORKER_CONCURRENCY,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,16 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/client.js";
+
+export type Db = PrismaClient;
+export { Prisma } from "./generated/client.js";
+
+/** The only place a Prisma client is created. */
+export function createDb(databaseUrl: string, options: { poolSize?: number } = {}): Db {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  return new PrismaClient({ adapter });
+}
+
+/** Prisma's unique-constraint violation: expected in races on idempotency keys, never an error to surface. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+}

@@ -1,0 +1,16 @@
+/** Every queue and job name, in one place. */
+export const QUEUES = {
+  stripeEvents: "stripe-events",
+  reconcile: "reconcile",
+  maintenance: "maintenance",
+} as const;
+
+export const JOBS = {
+  processStripeEvent: "process-stripe-event",
+  reconcilePeriod: "reconcile-period",
+  nightlyReconcile: "nightly-reconcile",
+  sweepOutbox: "sweep-outbox",
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export type JobName = (typeof JOBS)[keyof typeof JOBS];
