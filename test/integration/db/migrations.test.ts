@@ -18,12 +18,18 @@ async function freshDatabase(): Promise<string> {
 }
 
 function schemaDump(url: string): string {
-  const dump = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "-T", "_prisma_migrations", url], {
-    encoding: "utf8",
-  });
+  const dump = execFileSync(
+    "pg_dump",
+    ["--schema-only", "--no-owner", "--no-privileges", "-T", "_prisma_migrations", url],
+    {
+      encoding: "utf8",
+    },
+  );
   return dump
     .split("\n")
-    .filter((line) => !line.startsWith("--") && !line.startsWith("\\restrict") && !line.startsWith("\\unrestrict"))
+    .filter(
+      (line) => !line.startsWith("--") && !line.startsWith("\\restrict") && !line.startsWith("\\unrestrict"),
+    )
     .join("\n")
     .trim();
 }
@@ -43,8 +49,20 @@ describe("migrations", () => {
     const fromSchema = await freshDatabase();
     const sql = execFileSync(
       "npx",
-      ["prisma", "migrate", "diff", "--from-empty", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
-      { encoding: "utf8", env: { ...process.env, DATABASE_URL: fromSchema }, stdio: ["ignore", "pipe", "ignore"] },
+      [
+        "prisma",
+        "migrate",
+        "diff",
+        "--from-empty",
+        "--to-schema-datamodel",
+        "prisma/schema.prisma",
+        "--script",
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, DATABASE_URL: fromSchema },
+        stdio: ["ignore", "pipe", "ignore"],
+      },
     );
     const client = new pg.Client({ connectionString: fromSchema });
     await client.connect();

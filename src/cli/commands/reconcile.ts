@@ -1,0 +1,3 @@
+import type { Command } from "commander";
+
+export function registerReconcileCommand(_program: Command): void {}

@@ -1,0 +1,3 @@
+import type { Command } from "commander";
+
+export function registerReportCommand(_program: Command): void {}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerDemoCommand } from "./commands/demo.js";
+import { registerEventsCommands } from "./commands/events.js";
+import { registerLedgerCommands } from "./commands/ledger.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerReconcileCommand } from "./commands/reconcile.js";
+import { registerReportCommand } from "./commands/report.js";
+import { registerServeCommand } from "./commands/serve.js";
+import { registerWorkerCommand } from "./commands/worker.js";
+
+const program = new Command()
+  .name("leakguard")
+  .description("keeps a usage-priced product's usage, access and revenue aligned with Stripe")
+  .showHelpAfterError();
+
+registerMigrateCommand(program);
+registerServeCommand(program);
+registerWorkerCommand(program);
+registerReconcileCommand(program);
+registerReportCommand(program);
+registerLedgerCommands(program);
+registerEventsCommands(program);
+registerDemoCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,64 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { ZodError } from "zod";
+import type { AppContext } from "../app-context.js";
+import { isDomainError } from "../errors.js";
+import { requireApiKey } from "./auth.js";
+import { registerEntitlementRoutes } from "./routes/entitlements.js";
+import { registerLedgerRoutes } from "./routes/ledger.js";
+import { registerReportRoutes } from "./routes/reports.js";
+import { registerUsageRoutes } from "./routes/usage.js";
+import { registerWebhookRoutes } from "./routes/webhooks.js";
+
+/** Domain error code -> HTTP status. Anything not listed is a 422. */
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  customer_not_found: 404,
+  feature_not_found: 404,
+  report_not_found: 404,
+  usage_conflict: 409,
+};
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 5 * 1024 * 1024,
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ZodError) {
+      const issue = error.issues[0];
+      return reply.code(400).send({
+        error: "validation_failed",
+        message: issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid request",
+      });
+    }
+    if (isDomainError(error)) {
+      return reply
+        .code(STATUS_BY_CODE[error.code] ?? 422)
+        .send({ error: error.code, message: error.message, ...error.details });
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: "bad_request", message: (error as Error).message });
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.code(500).send({ error: "internal", message: "internal error" });
+  });
+
+  app.get("/health", async () => ({ ok: true }));
+
+  // Stripe webhooks: signature-authenticated, raw body.
+  await app.register(async (scope) => registerWebhookRoutes(scope, ctx));
+
+  // Product API: API-key authenticated.
+  await app.register(async (scope) => {
+    scope.addHook("preHandler", requireApiKey(ctx.config.apiKeys));
+    await registerUsageRoutes(scope, ctx);
+    await registerEntitlementRoutes(scope, ctx);
+    await registerLedgerRoutes(scope, ctx);
+    await registerReportRoutes(scope, ctx);
+  });
+
+  return app;
+}
