@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ZodError } from "zod";
 import type { AppContext } from "../app-context.js";
 import { isDomainError } from "../errors.js";
+import { registerQueueDashboard } from "../queue/dashboard.js";
 import { requireApiKey } from "./auth.js";
 import { registerEntitlementRoutes } from "./routes/entitlements.js";
 import { registerLedgerRoutes } from "./routes/ledger.js";
@@ -58,6 +59,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     await registerEntitlementRoutes(scope, ctx);
     await registerLedgerRoutes(scope, ctx);
     await registerReportRoutes(scope, ctx);
+  });
+
+  // Queue dashboard: same keys, Basic auth accepted so a browser can open it.
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", requireApiKey(ctx.config.apiKeys, { browser: true }));
+    await registerQueueDashboard(scope, Object.values(ctx.queues));
   });
 
   return app;
