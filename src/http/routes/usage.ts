@@ -1,4 +1,105 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../../app-context.js";
+import { ledgerCatalogOf } from "../../ledger/catalog-view.js";
+import {
+  conflictDetails,
+  type RecordedUsage,
+  recordUsage,
+  recordUsageEvents,
+  type UsageOutcome,
+} from "../../ledger/record-usage.js";
+import {
+  type EventParse,
+  isBatchRequest,
+  parseUsageEvent,
+  type UsageValidation,
+  usageBatchSchema,
+  usageEventSchema,
+} from "../../ledger/usage-input.js";
 
-export async function registerUsageRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+export type UsageStatus = "recorded" | "duplicate" | "conflict" | "invalid";
+
+export function usageEntryJson(entry: RecordedUsage) {
+  return {
+    id: entry.id,
+    usage_id: entry.usageId,
+    customer: entry.customerId,
+    feature: entry.feature,
+    quantity: entry.quantity,
+    timestamp: entry.occurredAt.toISOString(),
+    recorded_at: entry.recordedAt.toISOString(),
+  };
+}
+
+function outcomeJson(index: number, outcome: UsageOutcome) {
+  switch (outcome.status) {
+    case "recorded":
+    case "duplicate":
+      return {
+        index,
+        usage_id: outcome.entry.usageId,
+        status: outcome.status,
+        entry: usageEntryJson(outcome.entry),
+      };
+    case "conflict":
+      return {
+        index,
+        status: outcome.status,
+        error: "usage_conflict",
+        message: outcome.message,
+        ...conflictDetails(outcome),
+      };
+    case "invalid":
+      return {
+        index,
+        usage_id: outcome.usageId,
+        status: outcome.status,
+        error: outcome.error,
+        message: outcome.message,
+      };
+  }
+}
+
+/** Records every valid event of a batch; one bad event never loses the others. */
+async function recordBatch(ctx: AppContext, body: unknown, validation: UsageValidation) {
+  const { events } = usageBatchSchema.parse(body);
+  const parses: EventParse[] = events.map((raw) => parseUsageEvent(raw, validation));
+  const valid = parses.flatMap((parse) => (parse.ok ? [parse.event] : []));
+  const recorded = valid.length > 0 ? await recordUsageEvents(ctx, valid, validation.now) : [];
+  let next = 0;
+  const results = parses.map((parse, index) =>
+    parse.ok
+      ? outcomeJson(index, recorded[next++]!)
+      : {
+          index,
+          usage_id: parse.usageId,
+          status: "invalid" as const,
+          error: "validation_failed",
+          message: parse.message,
+        },
+  );
+  const counts: Record<UsageStatus, number> = { recorded: 0, duplicate: 0, conflict: 0, invalid: 0 };
+  for (const result of results) counts[result.status] += 1;
+  return { results, counts };
+}
+
+export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post("/v1/usage", async (request, reply) => {
+    const catalog = ledgerCatalogOf(ctx);
+    const validation: UsageValidation = { hasFeature: catalog?.hasFeature, now: new Date() };
+
+    if (isBatchRequest(request.body)) {
+      const batch = await recordBatch(ctx, request.body, validation);
+      if (batch.counts.invalid === batch.results.length) {
+        return reply
+          .code(400)
+          .send({ error: "validation_failed", message: "every event in the batch was invalid", ...batch });
+      }
+      return reply.code(200).send(batch);
+    }
+
+    const event = usageEventSchema(validation).parse(request.body);
+    const { entry, duplicate } = await recordUsage(ctx, event, validation.now);
+    return reply.code(200).send({ ...usageEntryJson(entry), duplicate });
+  });
+}

@@ -1,0 +1,144 @@
+import { z } from "zod";
+
+/** The ledger column is numeric(38, 12): anything finer or larger cannot be stored exactly. */
+export const MAX_FRACTION_DIGITS = 12;
+export const MAX_INTEGER_DIGITS = 26;
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
+export const MAX_BATCH_EVENTS = 1000;
+
+const DECIMAL_PATTERN = /^(\d+)(?:\.(\d+))?$/;
+
+export type QuantityCheck = { ok: true; quantity: string } | { ok: false; message: string };
+
+/**
+ * A positive decimal as a canonical string ("007.50" -> "7.5"). Strings are read digit by digit; a JSON
+ * number is accepted only when it is a safe integer, because any other number already went through a float.
+ */
+export function normalizeQuantity(raw: unknown): QuantityCheck {
+  if (typeof raw === "number") {
+    if (!Number.isSafeInteger(raw)) {
+      return {
+        ok: false,
+        message: `JSON number ${raw} is not an exact integer; send fractional quantities as a decimal string, e.g. "0.1"`,
+      };
+    }
+    return raw > 0
+      ? { ok: true, quantity: String(raw) }
+      : { ok: false, message: "must be greater than zero" };
+  }
+  if (typeof raw !== "string")
+    return { ok: false, message: 'must be a decimal string like "12.5" or an integer' };
+  const match = DECIMAL_PATTERN.exec(raw.trim());
+  if (match === null) {
+    return {
+      ok: false,
+      message: `"${raw}" is not a plain positive decimal (digits with an optional "." part)`,
+    };
+  }
+  const integerPart = match[1]!.replace(/^0+(?=\d)/, "");
+  const fractionPart = (match[2] ?? "").replace(/0+$/, "");
+  if (fractionPart.length > MAX_FRACTION_DIGITS) {
+    return { ok: false, message: `has more than ${MAX_FRACTION_DIGITS} decimal places` };
+  }
+  if (integerPart.length > MAX_INTEGER_DIGITS) {
+    return { ok: false, message: `has more than ${MAX_INTEGER_DIGITS} integer digits` };
+  }
+  if (/^0*$/.test(integerPart + fractionPart)) return { ok: false, message: "must be greater than zero" };
+  return { ok: true, quantity: fractionPart.length > 0 ? `${integerPart}.${fractionPart}` : integerPart };
+}
+
+/** A usage event as the ledger receives it, after validation. `timestamp` is null when the caller sent none. */
+export type UsageEvent = {
+  usageId: string;
+  customer: string;
+  feature: string;
+  quantity: string;
+  timestamp: Date | null;
+  properties: Record<string, unknown>;
+};
+
+export type UsageValidation = {
+  /** True when the feature exists; absent when no catalog is loaded (any name is accepted). */
+  hasFeature?: (feature: string) => boolean;
+  now: Date;
+};
+
+const timestampSchema = z.union([
+  z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+  z
+    .number()
+    .int()
+    .positive()
+    .max(253402300799, "unix seconds out of range")
+    .transform((seconds) => new Date(seconds * 1000)),
+]);
+
+/** The zod schema of one usage event; the catalog and the clock are parameters so this stays pure. */
+export function usageEventSchema(validation: UsageValidation) {
+  return z
+    .object({
+      usage_id: z.string().min(1).max(255),
+      customer: z.string().min(1).max(255),
+      feature: z.string().min(1).max(255),
+      quantity: z.unknown().transform((raw, zctx) => {
+        const checked = normalizeQuantity(raw);
+        if (checked.ok) return checked.quantity;
+        zctx.addIssue({ code: "custom", message: checked.message });
+        return z.NEVER;
+      }),
+      timestamp: timestampSchema.nullish(),
+      properties: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .superRefine((event, zctx) => {
+      if (validation.hasFeature !== undefined && !validation.hasFeature(event.feature)) {
+        zctx.addIssue({
+          code: "custom",
+          path: ["feature"],
+          message: `unknown feature "${event.feature}" (not in the catalog)`,
+        });
+      }
+      if (event.timestamp && event.timestamp.getTime() > validation.now.getTime() + MAX_FUTURE_MS) {
+        zctx.addIssue({
+          code: "custom",
+          path: ["timestamp"],
+          message: "is more than 5 minutes in the future",
+        });
+      }
+    })
+    .transform(
+      (event): UsageEvent => ({
+        usageId: event.usage_id,
+        customer: event.customer,
+        feature: event.feature,
+        quantity: event.quantity,
+        timestamp: event.timestamp ?? null,
+        properties: event.properties ?? {},
+      }),
+    );
+}
+
+export const usageBatchSchema = z.object({
+  events: z.array(z.unknown()).min(1, "must hold at least one event").max(MAX_BATCH_EVENTS),
+});
+
+export function isBatchRequest(body: unknown): body is { events: unknown } {
+  return typeof body === "object" && body !== null && "events" in body;
+}
+
+export type EventParse =
+  | { ok: true; event: UsageEvent }
+  | { ok: false; usageId: string | null; message: string };
+
+/** Validates one event of a batch, turning zod's issues into one readable line. */
+export function parseUsageEvent(raw: unknown, validation: UsageValidation): EventParse {
+  const parsed = usageEventSchema(validation).safeParse(raw);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const usageId =
+    typeof raw === "object" && raw !== null && typeof (raw as { usage_id?: unknown }).usage_id === "string"
+      ? (raw as { usage_id: string }).usage_id
+      : null;
+  const message = parsed.error.issues
+    .map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`)
+    .join("; ");
+  return { ok: false, usageId, message };
+}
