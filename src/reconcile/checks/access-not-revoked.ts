@@ -1,0 +1,140 @@
+import { type FindingDraft, fingerprintOf } from "../findings.js";
+import { type Dec, toMinorString } from "../money.js";
+import { priceQuantity } from "../pricing.js";
+import type { EntitlementSnapshot, PriceSnapshot, SubscriptionSnapshot } from "../snapshots.js";
+import { NO_USAGE, type UsageTotals, type UsageWindow, usageIn } from "../usage-windows.js";
+import { type FeatureMapping, featureOfPrice } from "./feature-of-price.js";
+
+export type AccessNotRevokedInput = FeatureMapping & {
+  entitlements: readonly EntitlementSnapshot[];
+  /** Every subscription Stripe has for a customer (status=all); customers not fetched are not judged. */
+  subscriptionsByCustomer: ReadonlyMap<string, readonly SubscriptionSnapshot[]>;
+  /** End of the reconciled period: usage after the subscription ended is counted up to here. */
+  periodTo: Date;
+  /** Currency of a finding when the customer has no subscription to take one from. */
+  fallbackCurrency: string;
+};
+
+/** Statuses in which Stripe still expects to be paid, so access is due. */
+export const ENTITLING_STATUSES: ReadonlySet<string> = new Set(["trialing", "active", "past_due"]);
+
+type Lapse = {
+  customerId: string;
+  entitlements: EntitlementSnapshot[];
+  subscriptions: readonly SubscriptionSnapshot[];
+  /** The most recently ended subscription, the one whose end should have revoked access. */
+  ended: SubscriptionSnapshot | null;
+  endedAt: Date | null;
+};
+
+/** Customers holding access (active or grace) although none of their subscriptions entitles them any more. */
+function findLapses(input: AccessNotRevokedInput): Lapse[] {
+  const held = new Map<string, EntitlementSnapshot[]>();
+  for (const entitlement of input.entitlements) {
+    if (entitlement.status === "revoked") continue;
+    held.set(entitlement.customerId, [...(held.get(entitlement.customerId) ?? []), entitlement]);
+  }
+  const lapses: Lapse[] = [];
+  for (const [customerId, entitlements] of held) {
+    const subscriptions = input.subscriptionsByCustomer.get(customerId);
+    if (subscriptions === undefined) continue;
+    if (subscriptions.some((subscription) => ENTITLING_STATUSES.has(subscription.status))) continue;
+    const ended = latestEnded(subscriptions);
+    lapses.push({
+      customerId,
+      entitlements,
+      subscriptions,
+      ended,
+      endedAt: ended === null ? null : endOf(ended),
+    });
+  }
+  return lapses;
+}
+
+function endOf(subscription: SubscriptionSnapshot): Date | null {
+  return subscription.endedAt ?? subscription.canceledAt;
+}
+
+function latestEnded(subscriptions: readonly SubscriptionSnapshot[]): SubscriptionSnapshot | null {
+  let latest: SubscriptionSnapshot | null = null;
+  for (const subscription of subscriptions) {
+    const end = endOf(subscription);
+    if (end === null) continue;
+    const latestEnd = latest === null ? null : endOf(latest);
+    if (latestEnd === null || end > latestEnd) latest = subscription;
+  }
+  return latest ?? subscriptions[0] ?? null;
+}
+
+function windowAfterEnd(lapse: Lapse, feature: string, periodTo: Date): UsageWindow | null {
+  if (lapse.endedAt === null || lapse.endedAt >= periodTo) return null;
+  return { customerId: lapse.customerId, feature, from: lapse.endedAt, to: periodTo };
+}
+
+/** The usage windows the check needs: each lapsed feature's usage from the subscription's end to the period end. */
+export function findAccessWindows(input: AccessNotRevokedInput): UsageWindow[] {
+  return findLapses(input).flatMap((lapse) =>
+    lapse.entitlements
+      .map((entitlement) => windowAfterEnd(lapse, entitlement.feature, input.periodTo))
+      .filter((window): window is UsageWindow => window !== null),
+  );
+}
+
+/**
+ * One finding per (customer, feature) still accessible after payment ended. Its amount is the feature's usage
+ * since the subscription ended, priced at the ended subscription's item that billed that feature (0 if none did).
+ */
+export function checkAccessNotRevoked(input: AccessNotRevokedInput & { usage: UsageTotals }): FindingDraft[] {
+  const findings: FindingDraft[] = [];
+  for (const lapse of findLapses(input)) {
+    for (const entitlement of lapse.entitlements) {
+      const window = windowAfterEnd(lapse, entitlement.feature, input.periodTo);
+      const usage = window === null ? NO_USAGE : usageIn(input.usage, window);
+      const billing = billingItem(lapse.ended, entitlement.feature, input);
+      const amountMinor: Dec = billing === null ? NO_USAGE : priceQuantity(billing.price, usage).exactMinor;
+      findings.push({
+        fingerprint: fingerprintOf("access_not_revoked", [
+          lapse.customerId,
+          entitlement.feature,
+          lapse.ended?.id ?? "no-subscription",
+        ]),
+        category: "access_not_revoked",
+        customerId: lapse.customerId,
+        feature: entitlement.feature,
+        expected: "revoked",
+        actual: entitlement.status,
+        amountMinor: toMinorString(amountMinor),
+        currency: billing?.price.currency ?? lapse.ended?.currency ?? input.fallbackCurrency,
+        evidence: {
+          subscription: lapse.ended?.id ?? null,
+          subscription_status: lapse.ended?.status ?? null,
+          ended_at: lapse.endedAt?.toISOString() ?? null,
+          subscriptions: lapse.subscriptions.map((subscription) => ({
+            id: subscription.id,
+            status: subscription.status,
+          })),
+          entitlement_status: entitlement.status,
+          entitlement_source: entitlement.source,
+          period: window === null ? null : { from: window.from.toISOString(), to: window.to.toISOString() },
+          usage_after_end: toMinorString(usage),
+          subscription_item: billing?.itemId ?? null,
+          price: billing?.price.id ?? null,
+        },
+      });
+    }
+  }
+  return findings;
+}
+
+function billingItem(
+  subscription: SubscriptionSnapshot | null,
+  feature: string,
+  mapping: FeatureMapping,
+): { itemId: string; price: PriceSnapshot } | null {
+  for (const item of subscription?.items ?? []) {
+    if (featureOfPrice(item.priceId, mapping)?.feature !== feature) continue;
+    const price = mapping.prices.get(item.priceId);
+    if (price !== undefined) return { itemId: item.id, price };
+  }
+  return null;
+}

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+
+/** Every kind of leakage a finding can report (DESIGN.md, "Leakage categories"). */
+export const FINDING_CATEGORIES = [
+  "duplicate_usage",
+  "duplicate_deduction",
+  "unreported_usage",
+  "billing_mismatch",
+  "access_not_revoked",
+  "usage_without_entitlement",
+  "over_limit_unbilled",
+  "webhook_duplicate",
+  "webhook_missed",
+  "mirror_drift",
+] as const;
+export type FindingCategory = (typeof FINDING_CATEGORIES)[number];
+
+/** A finding as a check decides it, before it is stored: amounts are decimal strings of minor units. */
+export type FindingDraft = {
+  fingerprint: string;
+  category: FindingCategory;
+  customerId: string;
+  feature: string | null;
+  expected: string;
+  actual: string;
+  /** Money impact: positive = revenue not captured, negative = over-billed. */
+  amountMinor: string;
+  currency: string;
+  evidence: Record<string, unknown>;
+};
+
+/**
+ * The identity of a problem: its category and the ids that locate it, never its amounts, so the same problem
+ * found on two nights (with grown usage) is one finding.
+ */
+export function fingerprintOf(category: FindingCategory, identity: readonly string[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify([category, ...identity]))
+    .digest("hex");
+}
