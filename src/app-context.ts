@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import type { Config } from "./config/config.js";
 import type { Logger } from "./config/logger.js";
 import { createDb, type Db } from "./db/client.js";
+import { type Catalog, loadCatalog } from "./entitlements/catalog.js";
 import { createRedis, type RedisConnection } from "./queue/connection.js";
 import { createQueue } from "./queue/queues.js";
 import { QUEUES } from "./queue/registry.js";
@@ -11,6 +12,8 @@ import { createStripe, type StripeClient } from "./stripe/client.js";
 export type AppContext = {
   config: Config;
   logger: Logger;
+  /** What each Stripe price or product grants (LEAKGUARD_CATALOG), validated at start. */
+  catalog: Catalog;
   db: Db;
   stripe: StripeClient;
   redis: RedisConnection;
@@ -18,7 +21,9 @@ export type AppContext = {
   close: () => Promise<void>;
 };
 
+/** Throws CatalogError (naming the path and the problem) before opening any connection when the catalog is bad. */
 export function createAppContext(config: Config, logger: Logger): AppContext {
+  const catalog = loadCatalog(config.catalogPath);
   const db = createDb(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
   const queueCtx = { connection: redis, prefix: config.queuePrefix };
@@ -30,6 +35,7 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
   return {
     config,
     logger,
+    catalog,
     db,
     stripe: createStripe(config.stripeSecretKey, config.stripeApiBase),
     redis,
