@@ -1,4 +1,29 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../../app-context.js";
+import { createIntakeQueue } from "../../ingest/event-queue.js";
+import { receiveStripeEvent } from "../../ingest/receive-event.js";
+import { verifyStripeWebhook } from "../../stripe/webhook-verify.js";
 
-export async function registerWebhookRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+/** `POST /webhooks/stripe`: raw bytes in, verify, store, enqueue, 200. Registered in its own scope by the app. */
+export async function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const intake = createIntakeQueue(ctx.config, ctx.logger);
+  app.addHook("onClose", intake.close);
+  // Signatures cover the exact bytes, so this scope keeps JSON bodies as Buffers.
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  app.post("/webhooks/stripe", async (request, reply) => {
+    const verified = verifyStripeWebhook(
+      request.body as Buffer | undefined,
+      request.headers["stripe-signature"],
+      {
+        secrets: ctx.config.stripeWebhookSecrets,
+        toleranceSeconds: ctx.config.stripeWebhookToleranceSeconds,
+      },
+    );
+    if (!verified.ok) return reply.code(400).send({ error: "invalid_webhook", message: verified.reason });
+    await receiveStripeEvent(ctx.db, intake, verified.event, ctx.logger);
+    return reply.code(200).send({ received: true });
+  });
+}

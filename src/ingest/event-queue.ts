@@ -1,0 +1,122 @@
+import type { AppContext } from "../app-context.js";
+import type { Config } from "../config/config.js";
+import type { Logger } from "../config/logger.js";
+import type { Db, Prisma } from "../db/client.js";
+import { createFailFastRedis } from "../queue/connection.js";
+import { createQueue, enqueue } from "../queue/queues.js";
+import { JOBS, QUEUES } from "../queue/registry.js";
+
+export type EventQueue = AppContext["queues"]["stripeEvents"];
+export type EventStatus = Prisma.StripeEventModel["status"];
+
+/** Where processing jobs go, and whether it is worth trying right now (false while Redis is known down). */
+export type EventQueueTarget = { queue: EventQueue; isReady?: () => boolean; timeoutMs?: number };
+
+export type ProcessEventJobData = { eventId: string; force?: boolean };
+
+/** The stored fields that decide a job id and guard the queued mark. */
+export type EventQueueState = { id: string; status: EventStatus; attempts: number };
+
+const DEFAULT_ENQUEUE_TIMEOUT_MS = 2000;
+
+/**
+ * One job id per processing generation: concurrent deliveries of a new event share `evt_..-0` (one job), while a
+ * failed event (attempts moved on) gets a fresh id that no leftover job can swallow.
+ */
+export function processJobId(
+  eventId: string,
+  attempts: number,
+  kind: "process" | "replay" = "process",
+): string {
+  return kind === "replay" ? `${eventId}-${attempts}-replay` : `${eventId}-${attempts}`;
+}
+
+/** The intake's own queue on a fail-fast Redis connection, so a Redis outage costs a request milliseconds. */
+export function createIntakeQueue(
+  config: Config,
+  logger: Logger,
+): EventQueueTarget & { close: () => Promise<void> } {
+  const connection = createFailFastRedis(config.redisUrl);
+  const queue = createQueue({ connection, prefix: config.queuePrefix }, QUEUES.stripeEvents);
+  let lastWarnedAt = 0;
+  queue.on("error", (error) => {
+    // One line per half minute: an outage would otherwise log every reconnect attempt.
+    if (Date.now() - lastWarnedAt < 30_000) return;
+    lastWarnedAt = Date.now();
+    logger.warn({ err: error.message }, "intake queue unavailable; events stay in the outbox");
+  });
+  return {
+    queue,
+    isReady: () => connection.status === "ready",
+    timeoutMs: DEFAULT_ENQUEUE_TIMEOUT_MS,
+    close: async () => {
+      await queue.close().catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
+
+export type QueueOptions = {
+  /** Re-apply even when already processed or ignored (operator replay). */
+  force?: boolean;
+  /** Drop a finished job that holds the same id, so a re-drive is never swallowed by a leftover. */
+  replaceFinished?: boolean;
+};
+
+/**
+ * Adds the processing job for a stored event and marks it queued. Returns false (the event stays in the outbox
+ * for the sweeper) when Redis is down or too slow; never throws for that.
+ */
+export async function queueStoredEvent(
+  db: Db,
+  target: EventQueueTarget,
+  event: EventQueueState,
+  log: Logger,
+  options: QueueOptions = {},
+): Promise<boolean> {
+  const jobId = processJobId(event.id, event.attempts, options.force ? "replay" : "process");
+  try {
+    if (target.isReady && !target.isReady()) throw new Error("Redis connection is not ready");
+    await withTimeout(
+      addProcessingJob(target.queue, jobId, { eventId: event.id, force: options.force ?? false }, options),
+      target.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
+    );
+  } catch (error) {
+    log.warn(
+      { event_id: event.id, err: (error as Error).message },
+      "stripe event not enqueued; left in outbox",
+    );
+    return false;
+  }
+  // Guarded by the state we saw: a worker that already finished the job must not be overwritten back to queued.
+  await db.stripeEvent.updateMany({
+    where: { id: event.id, status: event.status, attempts: event.attempts },
+    data: { status: "queued", queuedAt: new Date() },
+  });
+  return true;
+}
+
+async function addProcessingJob(
+  queue: EventQueue,
+  jobId: string,
+  data: ProcessEventJobData,
+  options: QueueOptions,
+): Promise<void> {
+  if (options.replaceFinished) {
+    const state = await queue.getJobState(jobId);
+    if (state === "completed" || state === "failed") await queue.remove(jobId);
+  }
+  await enqueue(queue, JOBS.processStripeEvent, data, { jobId });
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`enqueue timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

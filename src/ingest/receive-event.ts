@@ -1,0 +1,38 @@
+import type { Logger } from "../config/logger.js";
+import type { Db } from "../db/client.js";
+import type { IncomingStripeEvent } from "./event-envelope.js";
+import { type EventQueueTarget, type EventStatus, queueStoredEvent } from "./event-queue.js";
+import { saveDelivery } from "./store-event.js";
+
+export type ReceiveResult = {
+  eventId: string;
+  firstDelivery: boolean;
+  deliveryCount: number;
+  /** False when the event is already handled, already queued, or left in the outbox for the sweeper. */
+  enqueued: boolean;
+};
+
+/** Statuses a delivery (re)enqueues: new, stuck in the outbox, or failed (Stripe's redelivery is a re-drive). */
+const ENQUEUE_ON_DELIVERY: ReadonlySet<EventStatus> = new Set(["received", "failed"]);
+
+/**
+ * Webhook intake: durably store the event, then hand it to the queue. Only the store may throw (the caller
+ * answers 5xx so Stripe retries); a queue outage leaves the event received for the outbox sweeper.
+ */
+export async function receiveStripeEvent(
+  db: Db,
+  target: EventQueueTarget,
+  event: IncomingStripeEvent,
+  log: Logger,
+): Promise<ReceiveResult> {
+  const stored = await saveDelivery(db, event);
+  const firstDelivery = stored.deliveryCount === 1;
+  const enqueued =
+    ENQUEUE_ON_DELIVERY.has(stored.status) &&
+    (await queueStoredEvent(db, target, stored, log, { replaceFinished: !firstDelivery }));
+  log.info(
+    { event_id: event.id, type: event.type, delivery: stored.deliveryCount, status: stored.status, enqueued },
+    "stripe event received",
+  );
+  return { eventId: event.id, firstDelivery, deliveryCount: stored.deliveryCount, enqueued };
+}

@@ -1,0 +1,215 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../../src/db/client.js";
+import { processJobId } from "../../../src/ingest/event-queue.js";
+import { signWebhookPayload } from "../../../src/stripe/webhook-signature.js";
+import type { StoredStripeEvent } from "../../../src/sync/types.js";
+import { databaseUrl } from "../../support/env.js";
+import {
+  anEvent,
+  createIngestHarness,
+  eventually,
+  type IngestHarness,
+  newEventId,
+  PREVIOUS_WEBHOOK_SECRET,
+  WEBHOOK_SECRET,
+} from "./ingest-harness.js";
+
+const FIXTURES = join(import.meta.dirname, "../../fixtures/stripe/events");
+
+let h: IngestHarness;
+beforeAll(async () => {
+  h = await createIngestHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+async function rowsFor(id: string) {
+  return h.ctx.db.stripeEvent.findMany({ where: { id } });
+}
+
+describe("POST /webhooks/stripe", () => {
+  const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith(".json"));
+
+  it.each(fixtures)("stores and enqueues the real payload %s", async (name) => {
+    const raw = readFileSync(join(FIXTURES, name), "utf8");
+    const original = JSON.parse(raw) as { id: string; type: string; created: number; api_version: string };
+    // Fixtures share ids across files; give each its own while keeping the exact bytes otherwise.
+    const id = newEventId();
+    const body = raw.replace(`"id": "${original.id}"`, `"id": "${id}"`);
+
+    const response = await h.postEvent(body);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ received: true });
+    const [row, ...others] = await rowsFor(id);
+    expect(others).toHaveLength(0);
+    expect(row).toMatchObject({
+      type: original.type,
+      apiVersion: original.api_version,
+      stripeCreated: new Date(original.created * 1000),
+      source: "webhook",
+      deliveryCount: 1,
+      status: "queued",
+      attempts: 0,
+    });
+    expect(row!.payload).toEqual(JSON.parse(body));
+    const job = await h.ctx.queues.stripeEvents.getJob(processJobId(id, 0));
+    expect(job?.name).toBe("process-stripe-event");
+    expect(job?.data).toEqual({ eventId: id, force: false });
+  });
+
+  it("keeps the object id of the event for lookups", async () => {
+    const { id, body } = anEvent({ object: { id: "sub_lookup_1", object: "subscription" } });
+    await h.postEvent(body);
+    expect((await rowsFor(id))[0]?.objectId).toBe("sub_lookup_1");
+  });
+
+  it("stores a delivered-twice event once, counting deliveries, with one job", async () => {
+    const { id, body } = anEvent();
+    const first = await h.postEvent(body);
+    const second = await h.postEvent(body);
+
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    const rows = await rowsFor(id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ deliveryCount: 2, status: "queued", attempts: 0 });
+    expect(rows[0]!.lastDeliveredAt.getTime()).toBeGreaterThanOrEqual(rows[0]!.receivedAt.getTime());
+    const jobs = await h.ctx.queues.stripeEvents.getJobs([
+      "waiting",
+      "active",
+      "completed",
+      "failed",
+      "delayed",
+    ]);
+    expect(jobs.filter((job) => job.data.eventId === id)).toHaveLength(1);
+  });
+
+  it("stores the same event posted twice at once as one row with one processing effect", async () => {
+    const { id, body } = anEvent();
+    const responses = await Promise.all([h.postEvent(body), h.postEvent(body)]);
+
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
+    const rows = await rowsFor(id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.deliveryCount).toBe(2);
+
+    const applied: string[] = [];
+    const worker = h.startWorker(async (_ctx, event: StoredStripeEvent) => {
+      applied.push(event.id);
+      return { status: "applied" };
+    });
+    try {
+      const row = await eventually(async () => {
+        const current = (await rowsFor(id))[0];
+        return current?.status === "processed" ? current : undefined;
+      });
+      expect(row.attempts).toBe(1);
+      // Let any second job (there must be none) run before counting effects.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(applied.filter((eventId) => eventId === id)).toHaveLength(1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("accepts an event signed with the previous secret of a rotation", async () => {
+    const { id, body } = anEvent();
+    const response = await h.postEvent(body, { secret: PREVIOUS_WEBHOOK_SECRET });
+    expect(response.statusCode).toBe(200);
+    expect(await rowsFor(id)).toHaveLength(1);
+  });
+
+  it.each([
+    ["a flipped byte", (body: string) => body.replace('"customer.updated"', '"customer.updatee"')],
+    ["a re-serialised body", (body: string) => JSON.stringify(JSON.parse(body))],
+  ])("rejects %s with 400 and stores nothing", async (_label, tamper) => {
+    const { id, body } = anEvent();
+    const header = signWebhookPayload(body, WEBHOOK_SECRET);
+    const tampered = tamper(body);
+    expect(tampered).not.toBe(body);
+
+    const response = await h.postEvent(tampered, { header });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: "invalid_webhook", message: "signature does not match" });
+    expect(await rowsFor(id)).toHaveLength(0);
+  });
+
+  it("rejects a body signed with an unknown secret, without describing our secrets", async () => {
+    const { id, body } = anEvent();
+    const response = await h.postEvent(body, { secret: "whsec_someone_else" });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toBe("signature does not match");
+    expect(await rowsFor(id)).toHaveLength(0);
+  });
+
+  it("rejects a request without a Stripe-Signature header", async () => {
+    const { id, body } = anEvent();
+    const response = await h.app.inject({
+      method: "POST",
+      url: "/webhooks/stripe",
+      headers: { "content-type": "application/json" },
+      payload: body,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toBe("missing Stripe-Signature header");
+    expect(await rowsFor(id)).toHaveLength(0);
+  });
+
+  it("accepts a signature 299 s old and rejects one 301 s old (tolerance 300 s)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = anEvent();
+    const stale = anEvent();
+
+    const accepted = await h.postEvent(fresh.body, { timestamp: now - 299 });
+    const rejected = await h.postEvent(stale.body, { timestamp: now - 301 });
+
+    expect(accepted.statusCode).toBe(200);
+    expect(rejected.statusCode).toBe(400);
+    expect(rejected.json().message).toBe("timestamp outside the tolerance window");
+    expect(await rowsFor(fresh.id)).toHaveLength(1);
+    expect(await rowsFor(stale.id)).toHaveLength(0);
+  });
+
+  it.each([
+    ["a JSON object that is not an event", JSON.stringify({ hello: "world" })],
+    ["an id that is not an event id", anEvent({ id: "cus_not_an_event" }).body],
+    ["a body that is not JSON", "event=evt_123"],
+  ])("rejects %s, even correctly signed, with 400", async (_label, body) => {
+    const before = await h.ctx.db.stripeEvent.count();
+    const response = await h.postEvent(body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toMatch(/^not a Stripe event/);
+    expect(await h.ctx.db.stripeEvent.count()).toBe(before);
+  });
+
+  it("stores an event type leakguard does not act on and answers 2xx", async () => {
+    const { id, body } = anEvent({
+      type: "issuing_card.created",
+      object: { id: "ic_1", object: "issuing.card" },
+    });
+    const response = await h.postEvent(body);
+    expect(response.statusCode).toBe(200);
+    expect((await rowsFor(id))[0]?.type).toBe("issuing_card.created");
+  });
+});
+
+describe("POST /webhooks/stripe when the database is unavailable", () => {
+  let broken: IngestHarness;
+  beforeAll(async () => {
+    broken = await createIngestHarness({
+      extend: (ctx) => ({ ...ctx, db: createDb(databaseUrl("leakguard_missing_database"), { poolSize: 1 }) }),
+    });
+  });
+  afterAll(async () => {
+    await broken.close();
+  });
+
+  it("answers 500 so that Stripe retries", async () => {
+    const response = await broken.postEvent(anEvent().body);
+    expect(response.statusCode).toBe(500);
+  });
+});
