@@ -28,11 +28,7 @@ export async function reportUnreportedUsage(
   options: MeterReportOptions = {},
 ): Promise<MeterReport> {
   const report: MeterReport = { considered: 0, sent: 0, alreadySent: 0, rejected: 0, unavailable: null };
-  const catalog = ledgerCatalogOf(ctx);
-  if (catalog === null) {
-    ctx.logger.warn("no catalog loaded: usage cannot be mapped to Stripe meters");
-    return report;
-  }
+  const catalog = ledgerCatalogOf(ctx.catalog);
   const metered = catalog.meteredFeatures();
   if (metered.length === 0) return report;
 

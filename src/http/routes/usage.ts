@@ -85,8 +85,10 @@ async function recordBatch(ctx: AppContext, body: unknown, validation: UsageVali
 
 export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post("/v1/usage", async (request, reply) => {
-    const catalog = ledgerCatalogOf(ctx);
-    const validation: UsageValidation = { hasFeature: catalog?.hasFeature, now: new Date() };
+    const validation: UsageValidation = {
+      hasFeature: ledgerCatalogOf(ctx.catalog).hasFeature,
+      now: new Date(),
+    };
 
     if (isBatchRequest(request.body)) {
       const batch = await recordBatch(ctx, request.body, validation);

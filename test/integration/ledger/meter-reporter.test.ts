@@ -1,14 +1,16 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parseCatalog } from "../../../src/entitlements/catalog.js";
 import { reportUnreportedUsage } from "../../../src/ledger/meter-reporter.js";
 import { createTestApp, type TestApp } from "../../support/app.js";
 
-const catalog = {
+const catalogFile = {
   features: {
     tokens: { type: "metered", stripe_meter_event_name: "llm_tokens" },
     api_calls: { type: "metered", stripe_meter_event_name: "api_calls" },
     sso: { type: "boolean" },
   },
+  plans: [],
 };
 
 const STRIPE = "https://api.stripe.com";
@@ -63,7 +65,9 @@ async function usage(usageId: string, feature: string, quantity: string, occurre
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ extend: (ctx) => Object.assign(ctx, { catalog }) });
+  t = await createTestApp({
+    extend: (ctx) => ({ ...ctx, catalog: parseCatalog(catalogFile, "test catalog") }),
+  });
   nock.disableNetConnect();
 });
 

@@ -1,17 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCatalog } from "../../../src/entitlements/catalog.js";
 import { createTestApp, type TestApp } from "../../support/app.js";
 
-const catalog = {
+const catalogFile = {
   features: {
     tokens: { type: "metered", stripe_meter_event_name: "llm_tokens" },
     api_calls: { type: "metered", stripe_meter_event_name: "api_calls" },
   },
+  plans: [],
 };
 
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await createTestApp({ extend: (ctx) => Object.assign(ctx, { catalog }) });
+  t = await createTestApp({
+    extend: (ctx) => ({ ...ctx, catalog: parseCatalog(catalogFile, "test catalog") }),
+  });
   await t.db.customer.create({ data: { id: "cus_alice", externalId: "user_alice" } });
 });
 
