@@ -38,3 +38,8 @@ export function fingerprintOf(category: FindingCategory, identity: readonly stri
     .update(JSON.stringify([category, ...identity]))
     .digest("hex");
 }
+
+/** An instant as the report prints it: ISO 8601 UTC, without milliseconds when they are zero. */
+export function isoTime(date: Date): string {
+  return date.toISOString().replace(/\.000Z$/, "Z");
+}

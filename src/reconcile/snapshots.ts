@@ -54,4 +54,4 @@ export type EntitlementSnapshot = {
 };
 
 /** A catalog feature billed by usage: by the price tied to its meter event name, or by an explicit price. */
-export type MeteredFeature = { feature: string; meterEventName: string | null; stripePriceId: string | null };
+export type FeatureBilling = { feature: string; meterEventName: string | null; stripePriceId: string | null };

@@ -1,4 +1,4 @@
-import { type FindingDraft, fingerprintOf } from "../findings.js";
+import { type FindingDraft, fingerprintOf, isoTime } from "../findings.js";
 import { type Dec, toMinorString } from "../money.js";
 import { priceQuantity } from "../pricing.js";
 import type { EntitlementSnapshot, PriceSnapshot, SubscriptionSnapshot } from "../snapshots.js";
@@ -108,14 +108,14 @@ export function checkAccessNotRevoked(input: AccessNotRevokedInput & { usage: Us
         evidence: {
           subscription: lapse.ended?.id ?? null,
           subscription_status: lapse.ended?.status ?? null,
-          ended_at: lapse.endedAt?.toISOString() ?? null,
+          ended_at: lapse.endedAt === null ? null : isoTime(lapse.endedAt),
           subscriptions: lapse.subscriptions.map((subscription) => ({
             id: subscription.id,
             status: subscription.status,
           })),
           entitlement_status: entitlement.status,
           entitlement_source: entitlement.source,
-          period: window === null ? null : { from: window.from.toISOString(), to: window.to.toISOString() },
+          period: window === null ? null : { from: isoTime(window.from), to: isoTime(window.to) },
           usage_after_end: toMinorString(usage),
           subscription_item: billing?.itemId ?? null,
           price: billing?.price.id ?? null,

@@ -1,4 +1,4 @@
-import { type FindingDraft, fingerprintOf } from "../findings.js";
+import { type FindingDraft, fingerprintOf, isoTime } from "../findings.js";
 import { toDec, toMinorString } from "../money.js";
 import { type PriceTerms, priceQuantity } from "../pricing.js";
 import type { InvoiceLineSnapshot, InvoiceSnapshot } from "../snapshots.js";
@@ -71,7 +71,7 @@ export function checkBillingMismatch(input: BillingMismatchInput & { usage: Usag
       evidence: {
         invoice: invoice.id,
         line: line.id,
-        period: { from: window.from.toISOString(), to: window.to.toISOString() },
+        period: { from: isoTime(window.from), to: isoTime(window.to) },
         subscription: invoice.subscriptionId,
         subscription_item: line.subscriptionItemId,
         price: line.priceId,

@@ -64,11 +64,11 @@ describe("checkAccessNotRevoked", () => {
       currency: "usd",
       evidence: {
         subscription: "sub_a",
-        ended_at: ENDED.toISOString(),
+        ended_at: ENDED.toISOString().replace(".000Z", "Z"),
         usage_after_end: "1000000",
         subscription_item: "si_tokens",
         price: "price_tokens",
-        period: { from: ENDED.toISOString(), to: DEC_1.toISOString() },
+        period: { from: ENDED.toISOString().replace(".000Z", "Z"), to: DEC_1.toISOString().replace(".000Z", "Z") },
       },
     });
     // No item of the ended subscription billed api_calls: the access is still a finding, worth 0.

@@ -2,7 +2,7 @@ import type {
   EntitlementSnapshot,
   InvoiceLineSnapshot,
   InvoiceSnapshot,
-  MeteredFeature,
+  FeatureBilling,
   PriceSnapshot,
   SubscriptionSnapshot,
 } from "../../../src/reconcile/snapshots.js";
@@ -73,17 +73,17 @@ export function anEntitlement(overrides: Partial<EntitlementSnapshot> = {}): Ent
   return { customerId: "cus_a", feature: "tokens", status: "active", source: "sub_a", ...overrides };
 }
 
-export const TOKENS: MeteredFeature = {
+export const TOKENS: FeatureBilling = {
   feature: "tokens",
   meterEventName: "llm_tokens",
   stripePriceId: null,
 };
-export const API_CALLS: MeteredFeature = {
+export const API_CALLS: FeatureBilling = {
   feature: "api_calls",
   meterEventName: "api_calls",
   stripePriceId: null,
 };
-export const SEATS_BY_PRICE: MeteredFeature = {
+export const SEATS_BY_PRICE: FeatureBilling = {
   feature: "seats",
   meterEventName: null,
   stripePriceId: "price_seats",
