@@ -1,0 +1,6 @@
+export { normalizeCustomer } from "./customer.js";
+export { readEventObject } from "./event.js";
+export { normalizeInvoice, normalizeInvoiceLine } from "./invoice.js";
+export { normalizePrice } from "./price.js";
+export { normalizeSubscription } from "./subscription.js";
+export type * from "./types.js";
