@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerCatalogCommand } from "./commands/catalog.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerEventsCommands } from "./commands/events.js";
 import { registerLedgerCommands } from "./commands/ledger.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
@@ -22,5 +24,7 @@ registerReportCommand(program);
 registerLedgerCommands(program);
 registerEventsCommands(program);
 registerDemoCommand(program);
+registerDoctorCommand(program);
+registerCatalogCommand(program);
 
 await program.parseAsync(process.argv);
