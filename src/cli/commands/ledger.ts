@@ -1,3 +1,44 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { loadLedgerExplanation } from "../../ledger/explain-ledger.js";
+import { renderLedgerExplanation } from "../../ledger/render-explanation.js";
+import { runOneShot } from "../runtime.js";
 
-export function registerLedgerCommands(_program: Command): void {}
+function parseTime(value: string): Date {
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
+    throw new InvalidArgumentError(`"${value}" is not a date (use 2026-11-01 or 2026-11-01T00:00:00Z)`);
+  }
+  return time;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new InvalidArgumentError("must be a whole number from 1 to 1000");
+  }
+  return count;
+}
+
+export function registerLedgerCommands(program: Command): void {
+  const ledger = program.command("ledger").description("read the usage ledger");
+  ledger
+    .command("explain")
+    .description("per feature: entries, total, what Stripe has, and the newest entries of a customer")
+    .argument("<customer>", "Stripe customer id or the product's own id")
+    .option("--feature <feature>", "only this feature")
+    .option("--from <time>", "entries that occurred at or after this time", parseTime)
+    .option("--to <time>", "entries that occurred before this time", parseTime)
+    .option("--last <count>", "newest entries to show per feature", parseCount, 5)
+    .action(async (customer: string, options: { feature?: string; from?: Date; to?: Date; last: number }) => {
+      await runOneShot(async (ctx) => {
+        const explanation = await loadLedgerExplanation(ctx, {
+          customer,
+          feature: options.feature,
+          from: options.from,
+          to: options.to,
+          lastEntries: options.last,
+        });
+        process.stdout.write(renderLedgerExplanation(explanation));
+      });
+    });
+}
