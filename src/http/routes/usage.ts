@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { ZodError } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { isDomainError } from "../../errors.js";
 import { ledgerCatalogOf } from "../../ledger/catalog-view.js";
 import {
   conflictDetails,
@@ -16,8 +18,16 @@ import {
   usageBatchSchema,
   usageEventSchema,
 } from "../../ledger/usage-input.js";
+import { countUsageOutcomes, type UsageMetricOutcome } from "../metrics.js";
 
-export type UsageStatus = "recorded" | "duplicate" | "conflict" | "invalid";
+export type UsageStatus = UsageMetricOutcome;
+
+/** What a failed single-event request counts as, for the usage counters. */
+function failedOutcome(error: unknown): UsageStatus | null {
+  if (error instanceof ZodError) return "invalid";
+  if (!isDomainError(error)) return null;
+  return error.code === "usage_conflict" ? "conflict" : "invalid";
+}
 
 export function usageEntryJson(entry: RecordedUsage) {
   return {
@@ -92,6 +102,10 @@ export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext)
 
     if (isBatchRequest(request.body)) {
       const batch = await recordBatch(ctx, request.body, validation);
+      countUsageOutcomes(
+        request.server,
+        batch.results.map((result) => result.status),
+      );
       if (batch.counts.invalid === batch.results.length) {
         return reply
           .code(400)
@@ -100,8 +114,15 @@ export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext)
       return reply.code(200).send(batch);
     }
 
-    const event = usageEventSchema(validation).parse(request.body);
-    const { entry, duplicate } = await recordUsage(ctx, event, validation.now);
-    return reply.code(200).send({ ...usageEntryJson(entry), duplicate });
+    try {
+      const event = usageEventSchema(validation).parse(request.body);
+      const { entry, duplicate } = await recordUsage(ctx, event, validation.now);
+      countUsageOutcomes(request.server, [duplicate ? "duplicate" : "recorded"]);
+      return reply.code(200).send({ ...usageEntryJson(entry), duplicate });
+    } catch (error) {
+      const outcome = failedOutcome(error);
+      if (outcome !== null) countUsageOutcomes(request.server, [outcome]);
+      throw error;
+    }
   });
 }
