@@ -3,6 +3,7 @@ export const QUEUES = {
   stripeEvents: "stripe-events",
   reconcile: "reconcile",
   maintenance: "maintenance",
+  usageReports: "usage-reports",
 } as const;
 
 export const JOBS = {
@@ -10,6 +11,7 @@ export const JOBS = {
   reconcilePeriod: "reconcile-period",
   nightlyReconcile: "nightly-reconcile",
   sweepOutbox: "sweep-outbox",
+  reportUsage: "report-usage",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
