@@ -1,10 +1,100 @@
 import type { AppContext } from "../app-context.js";
+import { Prisma } from "../db/client.js";
+import { type AccessChange, decideAccessChanges } from "./decide-access-changes.js";
+import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
+import { type DbReader, loadSubscriptionStates } from "./load-entitlement-state.js";
+import { scheduleEntitlementEnforcement } from "./schedule-enforcement.js";
 
+/** Why entitlements were recomputed: `event:evt_...`, `job:...` or `check:...`, logged with every change. */
 export type EntitlementCause = { cause: string; eventId?: string };
 
-/** Recomputes a customer's entitlements from the subscription mirror and the catalog, logging every change. */
+export type AppliedAccessChange = AccessChange & { accessLogId: string };
+
+export type ApplyEntitlementsResult = {
+  stripeCustomerId: string;
+  decision: EntitlementDecision;
+  changes: AppliedAccessChange[];
+};
+
+// Serializes recomputations of one customer across processes, so two never log the same change twice.
+async function lockCustomer(tx: DbReader, stripeCustomerId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`entitlements:${stripeCustomerId}`}, 0))`;
+}
+
+const asDate = (value: string | null) => (value === null ? null : new Date(value));
+
+async function saveAccessChange(
+  tx: DbReader,
+  stripeCustomerId: string,
+  change: AccessChange,
+  cause: EntitlementCause,
+): Promise<AppliedAccessChange> {
+  const { after } = change;
+  const row = {
+    status: after.status,
+    limit: after.limit,
+    reset: after.reset,
+    periodStart: asDate(after.period_start),
+    periodEnd: asDate(after.period_end),
+    graceUntil: asDate(after.grace_until),
+    reason: after.reason,
+    source: after.source.length === 0 ? null : after.source.join(","),
+  };
+  await tx.entitlement.upsert({
+    where: { customerId_feature: { customerId: stripeCustomerId, feature: change.feature } },
+    create: { customerId: stripeCustomerId, feature: change.feature, ...row },
+    update: row,
+  });
+  const log = await tx.accessLog.create({
+    data: {
+      customerId: stripeCustomerId,
+      feature: change.feature,
+      action: change.action,
+      before: change.before ?? Prisma.DbNull,
+      after,
+      cause: cause.cause,
+      eventId: cause.eventId ?? null,
+    },
+    select: { id: true },
+  });
+  return { ...change, accessLogId: log.id };
+}
+
+/**
+ * Recomputes a customer's entitlements from the subscription mirror and the catalog (load -> decide -> apply
+ * in one transaction), logging every grant, change and revoke with its cause. Idempotent: when nothing
+ * changed, nothing is written. Then queues the next clock-driven change, if there is one.
+ */
 export async function applyEntitlementsForCustomer(
-  _ctx: AppContext,
-  _stripeCustomerId: string,
-  _cause: EntitlementCause,
-): Promise<void> {}
+  ctx: AppContext,
+  stripeCustomerId: string,
+  cause: EntitlementCause,
+  options: { now?: Date } = {},
+): Promise<ApplyEntitlementsResult> {
+  const now = options.now ?? new Date();
+  const { decision, changes } = await ctx.db.$transaction(
+    async (tx) => {
+      await lockCustomer(tx, stripeCustomerId);
+      const subscriptions = await loadSubscriptionStates(tx, stripeCustomerId);
+      const stored = await tx.entitlement.findMany({ where: { customerId: stripeCustomerId } });
+      const decision = decideEntitlements(ctx.catalog, subscriptions, now);
+      const changes: AppliedAccessChange[] = [];
+      for (const change of decideAccessChanges(stored, decision.features))
+        changes.push(await saveAccessChange(tx, stripeCustomerId, change, cause));
+      return { decision, changes };
+    },
+    { maxWait: 10_000, timeout: 30_000 },
+  );
+  if (changes.length > 0)
+    ctx.logger.info(
+      {
+        customer: stripeCustomerId,
+        cause: cause.cause,
+        changes: changes.map((change) => `${change.action} ${change.feature} -> ${change.after.status}`),
+      },
+      "entitlements changed",
+    );
+  if (decision.nextChangeAt !== null)
+    await scheduleEntitlementEnforcement(ctx, stripeCustomerId, decision.nextChangeAt, now);
+  return { stripeCustomerId, decision, changes };
+}
