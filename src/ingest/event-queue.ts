@@ -5,6 +5,7 @@ import type { Db, Prisma } from "../db/client.js";
 import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
+import { isHandled } from "./event-outcome.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
 export type EventStatus = Prisma.StripeEventModel["status"];
@@ -39,12 +40,14 @@ export function createIntakeQueue(
   const connection = createFailFastRedis(config.redisUrl);
   const queue = createQueue({ connection, prefix: config.queuePrefix }, QUEUES.stripeEvents);
   let lastWarnedAt = 0;
-  queue.on("error", (error) => {
+  const warn = (error: Error) => {
     // One line per half minute: an outage would otherwise log every reconnect attempt.
     if (Date.now() - lastWarnedAt < 30_000) return;
     lastWarnedAt = Date.now();
     logger.warn({ err: error.message }, "intake queue unavailable; events stay in the outbox");
-  });
+  };
+  connection.on("error", warn);
+  queue.on("error", warn);
   return {
     queue,
     isReady: () => connection.status === "ready",
@@ -88,6 +91,8 @@ export async function queueStoredEvent(
     );
     return false;
   }
+  // A forced re-apply keeps processed/ignored, so no other job of this event takes it as work to do.
+  if (isHandled(event.status)) return true;
   // Guarded by the state we saw: a worker that already finished the job must not be overwritten back to queued.
   await db.stripeEvent.updateMany({
     where: { id: event.id, status: event.status, attempts: event.attempts },

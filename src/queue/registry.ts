@@ -11,6 +11,7 @@ export const JOBS = {
   reconcilePeriod: "reconcile-period",
   nightlyReconcile: "nightly-reconcile",
   sweepOutbox: "sweep-outbox",
+  backfillRecentEvents: "backfill-recent-events",
   reportUsage: "report-usage",
 } as const;
 

@@ -1,6 +1,8 @@
 import type { Worker } from "bullmq";
 import type { AppContext } from "../app-context.js";
+import { processIngestMaintenanceJob, scheduleIngestMaintenance } from "../ingest/maintenance-jobs.js";
 import { processStripeEventJob } from "../ingest/process-event-job.js";
+import { sweepOutbox } from "../ingest/sweep-outbox.js";
 import { createRedis } from "../queue/connection.js";
 import { assertNoEviction, createWorker } from "../queue/queues.js";
 import { QUEUES } from "../queue/registry.js";
@@ -24,8 +26,14 @@ export async function startWorkers(ctx: AppContext): Promise<RunningWorkers> {
     createWorker({ ...base, concurrency: 1 }, QUEUES.reconcile, (job, log) =>
       processReconcileJob(ctx, job, log),
     ),
+    createWorker({ ...base, concurrency: 1 }, QUEUES.maintenance, (job, log) =>
+      processIngestMaintenanceJob(ctx, job, log),
+    ),
   ];
   await scheduleNightlyReconcile(ctx);
+  await scheduleIngestMaintenance(ctx);
+  // Events stored while Redis was down are queued now, not at the first scheduled sweep.
+  await sweepOutbox(ctx.db, { queue: ctx.queues.stripeEvents }, ctx.logger);
   ctx.logger.info({ stripe_api_version: STRIPE_API_VERSION }, "workers running");
   return {
     workers,
