@@ -91,10 +91,10 @@ describe("ledger explain", () => {
 
   it("the CLI prints the tables, and exits 1 with one line for an unknown customer", async () => {
     const env = { ...process.env, DATABASE_URL: testDb.url, LOG_LEVEL: "silent" };
-    const cli = ["tsx", "src/cli/main.ts", "ledger", "explain"];
+    const cli = ["--import", "tsx", "src/cli/main.ts", "ledger", "explain"];
     const [known, unknown] = await Promise.allSettled([
-      run("npx", [...cli, "user_dana", "--from", "2026-11-01", "--to", "2026-12-01"], { env }),
-      run("npx", [...cli, "user_nobody"], { env }),
+      run(process.execPath, [...cli, "user_dana", "--from", "2026-11-01", "--to", "2026-12-01"], { env }),
+      run(process.execPath, [...cli, "user_nobody"], { env }),
     ]);
     expect(known.status).toBe("fulfilled");
     if (known.status === "fulfilled") {
