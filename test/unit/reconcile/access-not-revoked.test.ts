@@ -68,7 +68,10 @@ describe("checkAccessNotRevoked", () => {
         usage_after_end: "1000000",
         subscription_item: "si_tokens",
         price: "price_tokens",
-        period: { from: ENDED.toISOString().replace(".000Z", "Z"), to: DEC_1.toISOString().replace(".000Z", "Z") },
+        period: {
+          from: ENDED.toISOString().replace(".000Z", "Z"),
+          to: DEC_1.toISOString().replace(".000Z", "Z"),
+        },
       },
     });
     // No item of the ended subscription billed api_calls: the access is still a finding, worth 0.

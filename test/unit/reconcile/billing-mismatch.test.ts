@@ -101,7 +101,10 @@ describe("checkBillingMismatch", () => {
       evidence: {
         invoice: "in_1",
         line: "il_tokens",
-        period: { from: NOV_1.toISOString().replace(".000Z", "Z"), to: DEC_1.toISOString().replace(".000Z", "Z") },
+        period: {
+          from: NOV_1.toISOString().replace(".000Z", "Z"),
+          to: DEC_1.toISOString().replace(".000Z", "Z"),
+        },
         subscription: "sub_a",
         subscription_item: "si_tokens",
         price: "price_tokens",

@@ -1,8 +1,8 @@
 import type {
   EntitlementSnapshot,
+  FeatureBilling,
   InvoiceLineSnapshot,
   InvoiceSnapshot,
-  FeatureBilling,
   PriceSnapshot,
   SubscriptionSnapshot,
 } from "../../../src/reconcile/snapshots.js";

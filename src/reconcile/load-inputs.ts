@@ -1,0 +1,318 @@
+import type { AppContext } from "../app-context.js";
+import type { Catalog } from "../entitlements/catalog.js";
+import { loadUsageTotal } from "../ledger/usage-totals.js";
+import {
+  fetchInvoicesCreated,
+  fetchMeterEventNames,
+  fetchPrice,
+  fetchSubscriptionsOf,
+  mapConcurrently,
+  STRIPE_READ_CONCURRENCY,
+  type UnreadableObject,
+} from "../stripe/fetchers.js";
+import type * as Stripe from "../stripe/normalize/index.js";
+import { findAccessWindows } from "./checks/access-not-revoked.js";
+import { findMeteredLines } from "./checks/billing-mismatch.js";
+import type { PriceTier, TransformQuantity } from "./pricing.js";
+import type {
+  EntitlementSnapshot,
+  FeatureBilling,
+  InvoiceLineSnapshot,
+  InvoiceSnapshot,
+  PriceSnapshot,
+  SubscriptionSnapshot,
+} from "./snapshots.js";
+import { type UsageWindow, uniqueWindows, usageWindowKey } from "./usage-windows.js";
+
+/** Everything the checks decide on, read before any decision (load -> decide -> apply). */
+export type ReconcileInputs = {
+  features: FeatureBilling[];
+  meterEventNames: Map<string, string>;
+  invoices: InvoiceSnapshot[];
+  prices: Map<string, PriceSnapshot>;
+  entitlements: EntitlementSnapshot[];
+  subscriptionsByCustomer: Map<string, SubscriptionSnapshot[]>;
+  usage: Map<string, string>;
+  periodTo: Date;
+  fallbackCurrency: string;
+  /** Stripe objects that could not be read: named in the progress output, never silently dropped. */
+  unreadable: UnreadableObject[];
+};
+
+export type Progress = (message: string) => void;
+
+const USAGE_READ_CONCURRENCY = 8;
+// Stripe's own default; only used for a finding or an empty report with no currency to take from.
+const DEFAULT_CURRENCY = "usd";
+
+export async function loadReconcileInputs(
+  ctx: AppContext,
+  period: { from: Date; to: Date },
+  progress: Progress,
+): Promise<ReconcileInputs> {
+  const features = featureBillingOf(ctx.catalog);
+  const meterEventNames = await fetchMeterEventNames(ctx.stripe);
+  progress(`${meterEventNames.size} Stripe meter(s), ${features.length} metered feature(s) in the catalog`);
+
+  const { invoices, unreadable } = await loadInvoices(ctx, period, progress);
+  const entitlements = await loadHeldEntitlements(ctx);
+  const customers = [...new Set(entitlements.map((entitlement) => entitlement.customerId))].sort();
+  const fetched = await mapConcurrently(customers, STRIPE_READ_CONCURRENCY, (customer) =>
+    fetchSubscriptionsOf(ctx.stripe, customer),
+  );
+  const subscriptionsByCustomer = new Map(
+    customers.map((customer, index) => [customer, fetched[index]!.map(fromStripeSubscription)]),
+  );
+  progress(`${entitlements.length} entitlement(s) with access held by ${customers.length} customer(s)`);
+
+  const prices = await loadPrices(
+    ctx,
+    invoices,
+    [...subscriptionsByCustomer.values()].flat(),
+    fetched.flat(),
+  );
+  const inputs = {
+    features,
+    meterEventNames,
+    invoices,
+    prices,
+    entitlements,
+    subscriptionsByCustomer,
+    periodTo: period.to,
+    fallbackCurrency: mostCommonCurrency(invoices) ?? DEFAULT_CURRENCY,
+  };
+  const windows = uniqueWindows([
+    ...findMeteredLines(inputs).map((line) => line.window),
+    ...findAccessWindows(inputs),
+  ]);
+  const usage = await loadUsage(ctx, windows);
+  progress(`ledger usage read for ${windows.length} customer, feature and period window(s)`);
+  return { ...inputs, usage, unreadable };
+}
+
+/** The catalog's metered features and how Stripe bills each (meter event name, or an explicit price). */
+export function featureBillingOf(catalog: Catalog): FeatureBilling[] {
+  return Object.values(catalog.features).flatMap((feature) =>
+    feature.type === "metered"
+      ? [
+          {
+            feature: feature.key,
+            meterEventName: feature.stripeMeterEventName,
+            stripePriceId: feature.stripePrice,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Invoices whose lines overlap the period from the mirror, plus every invoice Stripe created in the period, so
+ * an invoice whose webhook never arrived still counts. Stripe's copy wins: it is the newer one.
+ */
+async function loadInvoices(
+  ctx: AppContext,
+  period: { from: Date; to: Date },
+  progress: Progress,
+): Promise<{ invoices: InvoiceSnapshot[]; unreadable: UnreadableObject[] }> {
+  const rows = await ctx.db.invoice.findMany({
+    where: { lines: { some: { periodStart: { lt: period.to }, periodEnd: { gt: period.from } } } },
+    include: { lines: { orderBy: { id: "asc" } } },
+    orderBy: { id: "asc" },
+  });
+  const fromStripe = await fetchInvoicesCreated(ctx.stripe, period);
+  const byId = new Map(rows.map((row) => [row.id, fromMirrorInvoice(row)]));
+  const mirrored = new Set(byId.keys());
+  for (const invoice of fromStripe.invoices) byId.set(invoice.stripeInvoiceId, fromStripeInvoice(invoice));
+  const onlyInStripe = fromStripe.invoices.filter((invoice) => !mirrored.has(invoice.stripeInvoiceId)).length;
+  progress(
+    `${byId.size} invoice(s): ${rows.length} from the mirror, ${fromStripe.invoices.length} from Stripe (${onlyInStripe} missing from the mirror)`,
+  );
+  for (const object of fromStripe.unreadable)
+    progress(`skipped unreadable Stripe object ${object.id}: ${object.reason}`);
+  return { invoices: [...byId.values()], unreadable: fromStripe.unreadable };
+}
+
+async function loadHeldEntitlements(ctx: AppContext): Promise<EntitlementSnapshot[]> {
+  const rows = await ctx.db.entitlement.findMany({
+    where: { status: { in: ["active", "grace"] } },
+    orderBy: [{ customerId: "asc" }, { feature: "asc" }],
+  });
+  return rows.map((row) => ({
+    customerId: row.customerId,
+    feature: row.feature,
+    status: row.status,
+    source: row.source,
+  }));
+}
+
+/**
+ * Every price a line or subscription item names: the mirror first, then the price embedded in a fetched
+ * subscription item, then Stripe itself (with tiers) for any still unknown or tiered without its tiers.
+ */
+async function loadPrices(
+  ctx: AppContext,
+  invoices: readonly InvoiceSnapshot[],
+  subscriptions: readonly SubscriptionSnapshot[],
+  stripeSubscriptions: readonly Stripe.SubscriptionSnapshot[],
+): Promise<Map<string, PriceSnapshot>> {
+  const ids = new Set<string>();
+  for (const invoice of invoices)
+    for (const line of invoice.lines) if (line.priceId !== null) ids.add(line.priceId);
+  for (const subscription of subscriptions) for (const item of subscription.items) ids.add(item.priceId);
+
+  const prices = new Map<string, PriceSnapshot>();
+  const rows = await ctx.db.price.findMany({ where: { id: { in: [...ids] } } });
+  for (const row of rows) prices.set(row.id, fromMirrorPrice(row));
+  for (const item of stripeSubscriptions.flatMap((subscription) => subscription.items)) {
+    if (item.price !== null && !prices.has(item.price.stripePriceId)) {
+      prices.set(item.price.stripePriceId, fromStripePrice(item.price));
+    }
+  }
+  const missing = [...ids].filter((id) => {
+    const price = prices.get(id);
+    return price === undefined || (price.billingScheme === "tiered" && price.tiers.length === 0);
+  });
+  const fetched = await mapConcurrently(missing, STRIPE_READ_CONCURRENCY, (id) => fetchPrice(ctx.stripe, id));
+  for (const price of fetched) if (price !== null) prices.set(price.stripePriceId, fromStripePrice(price));
+  return prices;
+}
+
+async function loadUsage(ctx: AppContext, windows: readonly UsageWindow[]): Promise<Map<string, string>> {
+  const totals = await mapConcurrently(windows, USAGE_READ_CONCURRENCY, (window) =>
+    loadUsageTotal(ctx.db, window),
+  );
+  return new Map(windows.map((window, index) => [usageWindowKey(window), totals[index]!.toString()]));
+}
+
+function mostCommonCurrency(invoices: readonly InvoiceSnapshot[]): string | null {
+  const counts = new Map<string, number>();
+  for (const invoice of invoices) counts.set(invoice.currency, (counts.get(invoice.currency) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+}
+
+type MirrorInvoice = Awaited<ReturnType<AppContext["db"]["invoice"]["findMany"]>>[number] & {
+  lines: Awaited<ReturnType<AppContext["db"]["invoiceLine"]["findMany"]>>;
+};
+type MirrorPrice = Awaited<ReturnType<AppContext["db"]["price"]["findMany"]>>[number];
+
+function fromMirrorInvoice(row: MirrorInvoice): InvoiceSnapshot {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    subscriptionId: row.subscriptionId,
+    status: row.status,
+    currency: row.currency,
+    createdAt: row.stripeCreated,
+    lines: row.lines.map(
+      (line): InvoiceLineSnapshot => ({
+        id: line.id,
+        priceId: line.priceId,
+        subscriptionItemId: line.subscriptionItemId,
+        quantity: line.quantity?.toString() ?? null,
+        amountMinor: line.amount.toString(),
+        unitAmountDecimal: line.unitAmountDecimal?.toString() ?? null,
+        currency: line.currency,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        proration: line.proration,
+      }),
+    ),
+  };
+}
+
+function fromStripeInvoice(invoice: Stripe.InvoiceSnapshot): InvoiceSnapshot {
+  return {
+    id: invoice.stripeInvoiceId,
+    customerId: invoice.stripeCustomerId,
+    subscriptionId: invoice.stripeSubscriptionId,
+    status: invoice.status,
+    currency: invoice.currency,
+    createdAt: invoice.stripeCreated,
+    lines: invoice.lines.map(
+      (line): InvoiceLineSnapshot => ({
+        id: line.stripeInvoiceLineId,
+        priceId: line.stripePriceId,
+        subscriptionItemId: line.stripeSubscriptionItemId,
+        quantity: line.quantity,
+        amountMinor: line.amountMinor.toString(),
+        unitAmountDecimal: line.unitAmountDecimal,
+        currency: line.currency,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        proration: line.proration,
+      }),
+    ),
+  };
+}
+
+function fromStripeSubscription(subscription: Stripe.SubscriptionSnapshot): SubscriptionSnapshot {
+  return {
+    id: subscription.stripeSubscriptionId,
+    customerId: subscription.stripeCustomerId,
+    status: subscription.status,
+    currency: subscription.items.find((item) => item.price !== null)?.price?.currency ?? null,
+    canceledAt: subscription.canceledAt,
+    endedAt: subscription.endedAt,
+    items: subscription.items.map((item) => ({
+      id: item.stripeSubscriptionItemId,
+      priceId: item.stripePriceId,
+    })),
+  };
+}
+
+function fromStripePrice(price: Stripe.PriceSnapshot): PriceSnapshot {
+  return {
+    id: price.stripePriceId,
+    currency: price.currency,
+    billingScheme: price.billingScheme === "tiered" ? "tiered" : "per_unit",
+    unitAmountDecimal: price.unitAmountDecimal,
+    tiersMode: tiersModeOf(price.tiersMode),
+    tiers: (price.tiers ?? []).map((tier) => ({
+      upTo: tier.upTo === null ? null : String(tier.upTo),
+      unitAmountDecimal: tier.unitAmountDecimal,
+      flatAmountDecimal: tier.flatAmountDecimal,
+    })),
+    transformQuantity: transformOf(price.transformQuantity?.divideBy, price.transformQuantity?.round),
+    productId: price.stripeProductId,
+    meterId: price.stripeMeterId,
+    usageType: price.usageType,
+  };
+}
+
+/** The mirror stores tiers and transform_quantity in Stripe's own field names (see the sync price handler). */
+function fromMirrorPrice(row: MirrorPrice): PriceSnapshot {
+  const tiers = Array.isArray(row.tiers) ? (row.tiers as Record<string, unknown>[]) : [];
+  const transform = (row.transformQuantity ?? null) as Record<string, unknown> | null;
+  return {
+    id: row.id,
+    currency: row.currency,
+    billingScheme: row.billingScheme === "tiered" ? "tiered" : "per_unit",
+    unitAmountDecimal: row.unitAmountDecimal?.toString() ?? row.unitAmount?.toString() ?? null,
+    tiersMode: tiersModeOf(row.tiersMode),
+    tiers: tiers.map(
+      (tier): PriceTier => ({
+        upTo: decimalOrNull(tier["up_to"]),
+        unitAmountDecimal: decimalOrNull(tier["unit_amount_decimal"] ?? tier["unit_amount"]),
+        flatAmountDecimal: decimalOrNull(tier["flat_amount_decimal"] ?? tier["flat_amount"]),
+      }),
+    ),
+    transformQuantity: transformOf(transform?.["divide_by"], transform?.["round"]),
+    productId: row.productId,
+    meterId: row.meterId,
+    usageType: row.usageType,
+  };
+}
+
+function tiersModeOf(mode: string | null): "graduated" | "volume" | null {
+  return mode === "graduated" || mode === "volume" ? mode : null;
+}
+
+function transformOf(divideBy: unknown, round: unknown): TransformQuantity | null {
+  if (typeof divideBy !== "number") return null;
+  return { divideBy, round: round === "up" ? "up" : "down" };
+}
+
+function decimalOrNull(value: unknown): string | null {
+  if (typeof value === "number" || typeof value === "string") return String(value);
+  return null;
+}

@@ -1,0 +1,68 @@
+import type { AppContext } from "../app-context.js";
+import { DomainError } from "../errors.js";
+import type { Report } from "../report/report.js";
+import { decideFindings } from "./decide-findings.js";
+import { isoTime } from "./findings.js";
+import { loadReconcileInputs, type Progress } from "./load-inputs.js";
+import { saveRunFailure, saveRunResults } from "./save-run.js";
+
+export const RECONCILE_TRIGGERS = ["cli", "schedule", "api", "demo"] as const;
+export type ReconcileTrigger = (typeof RECONCILE_TRIGGERS)[number];
+
+/** Reconcile [from, to). */
+export type ReconcileRequest = { from: Date; to: Date; trigger: ReconcileTrigger };
+
+export type ReconcileResult = { runId: string; report: Report };
+
+/**
+ * One reconciliation run: a run row, then load (mirror, Stripe, ledger) -> decide (pure checks) -> apply (one
+ * transaction). A failure marks the run failed with its reason and is rethrown for the caller to classify.
+ */
+export async function runReconciliation(
+  ctx: AppContext,
+  request: ReconcileRequest,
+  onProgress: Progress = () => {},
+): Promise<ReconcileResult> {
+  assertValidPeriod(request);
+  const run = await ctx.db.reconciliationRun.create({
+    data: { periodFrom: request.from, periodTo: request.to, status: "running", trigger: request.trigger },
+  });
+  const log = ctx.logger.child({ run_id: run.id });
+  const progress: Progress = (message) => {
+    log.info({ progress: message }, "reconciliation progress");
+    onProgress(message);
+  };
+  progress(
+    `run ${run.id}: reconciling ${isoTime(request.from)} to ${isoTime(request.to)} (${request.trigger})`,
+  );
+  try {
+    const inputs = await loadReconcileInputs(ctx, request, progress);
+    const findings = decideFindings(inputs);
+    progress(`${findings.length} finding(s)`);
+    const report = await saveRunResults(ctx.db, run, findings, inputs.fallbackCurrency);
+    progress(`run ${run.id} completed`);
+    return { runId: run.id, report };
+  } catch (error) {
+    await saveRunFailure(ctx.db, run.id, error).catch((saveError: unknown) =>
+      log.error({ err: (saveError as Error).message }, "could not record the run's failure"),
+    );
+    throw error;
+  }
+}
+
+function assertValidPeriod(request: ReconcileRequest): void {
+  for (const [name, date] of [
+    ["from", request.from],
+    ["to", request.to],
+  ] as const) {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+      throw new DomainError("invalid_period", `${name} is not a valid date`);
+    }
+  }
+  if (request.from >= request.to) {
+    throw new DomainError(
+      "invalid_period",
+      `the period is empty: from ${isoTime(request.from)} is not before to ${isoTime(request.to)}`,
+    );
+  }
+}
