@@ -1,4 +1,26 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { loadReport } from "../../report/load-report.js";
+import { REPORT_FORMATS, renderReport } from "../../report/render-report.js";
 
-export async function registerReportRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const paramsSchema = z.object({ id: z.string().min(1).max(100) });
+const querySchema = z.object({ format: z.enum(REPORT_FORMATS).default("json") });
+
+const CONTENT_TYPES = {
+  json: "application/json; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  html: "text/html; charset=utf-8",
+} as const;
+
+/** GET /v1/reports/latest and /v1/reports/:id: a stored report, as JSON unless `?format=csv|md|html`. */
+export async function registerReportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get("/v1/reports/:id", async (request, reply) => {
+    const { id } = paramsSchema.parse(request.params);
+    const { format } = querySchema.parse(request.query);
+    const report = await loadReport(ctx.db, id);
+    if (format === "json") return report;
+    return reply.type(CONTENT_TYPES[format]).send(renderReport(report, format));
+  });
+}
