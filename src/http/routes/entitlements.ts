@@ -1,4 +1,88 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { requireCustomerId } from "../../customers/resolve-customer.js";
+import { loadAccessLog } from "../../entitlements/access-log.js";
+import { catalogFeature, type FeatureDefinition } from "../../entitlements/catalog.js";
+import { decideCheck, type FeatureAccess } from "../../entitlements/decide-access.js";
+import { loadCustomerAccess } from "../../entitlements/load-access.js";
+import { isDecimalString, Quantity } from "../../entitlements/quantity.js";
+import { DomainError } from "../../errors.js";
 
-export async function registerEntitlementRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const customerParams = z.object({ customer: z.string().min(1).max(255) });
+const featureParams = customerParams.extend({ feature: z.string().min(1).max(255) });
+const quantity = z
+  .union([
+    z.number().finite().nonnegative(),
+    z.string().refine(isDecimalString, 'must be a non-negative decimal string such as "1200"'),
+  ])
+  .default(1)
+  .transform((value) => new Quantity(String(value)));
+const checkBody = z.object({
+  customer: z.string().min(1).max(255),
+  feature: z.string().min(1).max(255),
+  quantity,
+});
+const accessLogQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  feature: z.string().min(1).max(255).optional(),
+});
+
+function requireFeature(ctx: AppContext, feature: string): FeatureDefinition {
+  const definition = catalogFeature(ctx.catalog, feature);
+  if (definition === undefined)
+    throw new DomainError(
+      "feature_not_found",
+      `no feature "${feature}" in the catalog (known: ${Object.keys(ctx.catalog.features).join(", ")})`,
+    );
+  return definition;
+}
+
+function accessJson(access: FeatureAccess) {
+  return {
+    feature: access.feature,
+    has_access: access.hasAccess,
+    limit: access.limit,
+    used: access.used,
+    remaining: access.remaining,
+    resets_at: access.resetsAt?.toISOString() ?? null,
+    reason: access.reason,
+    status: access.status,
+    grace_until: access.graceUntil?.toISOString() ?? null,
+  };
+}
+
+/** The product asks "may this customer use feature X, and how much is left?" (API-key auth from the parent scope). */
+export async function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get("/v1/customers/:customer/entitlements", async (request) => {
+    const { customer } = customerParams.parse(request.params);
+    const stripeCustomerId = await requireCustomerId(ctx.db, customer);
+    const access = await loadCustomerAccess(ctx, stripeCustomerId, Object.values(ctx.catalog.features));
+    return { customer: stripeCustomerId, entitlements: access.map(accessJson) };
+  });
+
+  app.get("/v1/customers/:customer/entitlements/:feature", async (request) => {
+    const { customer, feature } = featureParams.parse(request.params);
+    const definition = requireFeature(ctx, feature);
+    const stripeCustomerId = await requireCustomerId(ctx.db, customer);
+    const [access] = await loadCustomerAccess(ctx, stripeCustomerId, [definition]);
+    return { customer: stripeCustomerId, ...accessJson(access!) };
+  });
+
+  app.post("/v1/check", async (request) => {
+    const body = checkBody.parse(request.body ?? {});
+    const definition = requireFeature(ctx, body.feature);
+    const stripeCustomerId = await requireCustomerId(ctx.db, body.customer);
+    const [access] = await loadCustomerAccess(ctx, stripeCustomerId, [definition]);
+    const outcome = decideCheck(access!, body.quantity);
+    return { customer: stripeCustomerId, feature: definition.key, ...outcome };
+  });
+
+  app.get("/v1/customers/:customer/access-log", async (request) => {
+    const { customer } = customerParams.parse(request.params);
+    const query = accessLogQuery.parse(request.query);
+    const stripeCustomerId = await requireCustomerId(ctx.db, customer);
+    const entries = await loadAccessLog(ctx.db, stripeCustomerId, query);
+    return { customer: stripeCustomerId, entries };
+  });
+}
