@@ -8,7 +8,7 @@ import {
   type UsageCandidate,
   type UsageDifference,
 } from "./decide-usage.js";
-import type { UsageEvent } from "./usage-input.js";
+import { type EventParse, parseUsageEvent, type UsageEvent, type UsageValidation } from "./usage-input.js";
 
 /** A usage row as the product sees it after recording (or replaying) it. */
 export type RecordedUsage = {
@@ -33,7 +33,12 @@ export type UsageOutcome =
   | { status: "recorded"; entry: RecordedUsage }
   | { status: "duplicate"; entry: RecordedUsage }
   | ({ status: "conflict" } & UsageConflict)
-  | { status: "invalid"; usageId: string; error: "customer_not_found"; message: string };
+  | {
+      status: "invalid";
+      usageId: string | null;
+      error: "customer_not_found" | "validation_failed";
+      message: string;
+    };
 
 const ENTRY_SELECT = {
   id: true,
@@ -202,6 +207,26 @@ export async function recordUsage(
     case "conflict":
       throw new DomainError("usage_conflict", outcome.message, conflictDetails(outcome));
   }
+}
+
+/**
+ * A batch as the product sends it: every event is validated on its own and every valid one recorded, so one
+ * bad event never loses the others. Outcomes come back in the order of `rawEvents`.
+ */
+export async function recordUsageBatch(
+  ctx: Pick<AppContext, "db">,
+  rawEvents: readonly unknown[],
+  validation: UsageValidation,
+): Promise<UsageOutcome[]> {
+  const parses: EventParse[] = rawEvents.map((raw) => parseUsageEvent(raw, validation));
+  const valid = parses.flatMap((parse) => (parse.ok ? [parse.event] : []));
+  const recorded = valid.length > 0 ? await recordUsageEvents(ctx, valid, validation.now) : [];
+  let next = 0;
+  return parses.map((parse) =>
+    parse.ok
+      ? recorded[next++]!
+      : { status: "invalid", usageId: parse.usageId, error: "validation_failed", message: parse.message },
+  );
 }
 
 /** The fields a 409 carries: which fields differ, their two values, and both fingerprints. */

@@ -7,13 +7,11 @@ import {
   conflictDetails,
   type RecordedUsage,
   recordUsage,
-  recordUsageEvents,
+  recordUsageBatch,
   type UsageOutcome,
 } from "../../ledger/record-usage.js";
 import {
-  type EventParse,
   isBatchRequest,
-  parseUsageEvent,
   type UsageValidation,
   usageBatchSchema,
   usageEventSchema,
@@ -70,29 +68,6 @@ function outcomeJson(index: number, outcome: UsageOutcome) {
   }
 }
 
-/** Records every valid event of a batch; one bad event never loses the others. */
-async function recordBatch(ctx: AppContext, body: unknown, validation: UsageValidation) {
-  const { events } = usageBatchSchema.parse(body);
-  const parses: EventParse[] = events.map((raw) => parseUsageEvent(raw, validation));
-  const valid = parses.flatMap((parse) => (parse.ok ? [parse.event] : []));
-  const recorded = valid.length > 0 ? await recordUsageEvents(ctx, valid, validation.now) : [];
-  let next = 0;
-  const results = parses.map((parse, index) =>
-    parse.ok
-      ? outcomeJson(index, recorded[next++]!)
-      : {
-          index,
-          usage_id: parse.usageId,
-          status: "invalid" as const,
-          error: "validation_failed",
-          message: parse.message,
-        },
-  );
-  const counts: Record<UsageStatus, number> = { recorded: 0, duplicate: 0, conflict: 0, invalid: 0 };
-  for (const result of results) counts[result.status] += 1;
-  return { results, counts };
-}
-
 export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post("/v1/usage", async (request, reply) => {
     const validation: UsageValidation = {
@@ -101,17 +76,21 @@ export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext)
     };
 
     if (isBatchRequest(request.body)) {
-      const batch = await recordBatch(ctx, request.body, validation);
+      const { events } = usageBatchSchema.parse(request.body);
+      const outcomes = await recordUsageBatch(ctx, events, validation);
       countUsageOutcomes(
         request.server,
-        batch.results.map((result) => result.status),
+        outcomes.map((outcome) => outcome.status),
       );
-      if (batch.counts.invalid === batch.results.length) {
+      const counts: Record<UsageStatus, number> = { recorded: 0, duplicate: 0, conflict: 0, invalid: 0 };
+      for (const outcome of outcomes) counts[outcome.status] += 1;
+      const body = { results: outcomes.map((outcome, index) => outcomeJson(index, outcome)), counts };
+      if (counts.invalid === outcomes.length) {
         return reply
           .code(400)
-          .send({ error: "validation_failed", message: "every event in the batch was invalid", ...batch });
+          .send({ error: "validation_failed", message: "every event in the batch was invalid", ...body });
       }
-      return reply.code(200).send(batch);
+      return reply.code(200).send(body);
     }
 
     try {
