@@ -31,11 +31,14 @@ export function decideSubscriptionWrite(
   if (TERMINAL_SUBSCRIPTION_STATUSES.has(held.status) && incoming.status !== held.status)
     return {
       write: false,
-      reason: `terminal: subscription is ${held.status}, a ${incoming.status} snapshot is older`,
+      reason: `terminal: subscription is ${held.status} and cannot become ${incoming.status}`,
     };
   // `incomplete` is only ever the first status; a subscription that left it never returns to it.
   if (held.status !== "incomplete" && incoming.status === "incomplete")
-    return { write: false, reason: `terminal: subscription left incomplete (now ${held.status})` };
+    return {
+      write: false,
+      reason: `terminal: subscription is ${held.status} and cannot return to incomplete`,
+    };
   return WRITE;
 }
 
@@ -60,7 +63,7 @@ export function decideInvoiceWrite(
   if (TERMINAL_INVOICE_STATUSES.has(held.status) && incoming.status !== held.status)
     return {
       write: false,
-      reason: `terminal: invoice is ${held.status}, a ${incoming.status} snapshot is older`,
+      reason: `terminal: invoice is ${held.status} and cannot become ${incoming.status}`,
     };
   const sameSecond =
     held.eventCreated !== null && held.eventCreated.getTime() === incoming.eventCreated.getTime();
@@ -74,7 +77,7 @@ export function decideInvoiceWrite(
   )
     return {
       write: false,
-      reason: `stale: a ${incoming.status} snapshot in the same second as the held ${held.status}`,
+      reason: `stale: ${incoming.status} in the same second as the held ${held.status}`,
     };
   return WRITE;
 }
@@ -86,7 +89,7 @@ export function decideCustomerWrite(
   const byTime = byEventTime(held, incoming);
   if (!byTime.write || held === null) return byTime;
   if (held.deleted && !incoming.deleted)
-    return { write: false, reason: "terminal: customer is deleted, a live snapshot is older" };
+    return { write: false, reason: "terminal: customer is deleted and cannot come back" };
   return WRITE;
 }
 
