@@ -5,8 +5,8 @@ export const ENTITLEMENT_JOBS = {
   enforce: "enforce-entitlements",
 } as const;
 
-// Run just after the boundary, so the job's own decision already sees access ended.
-const AFTER_BOUNDARY_MS = 1000;
+// Just after the boundary; the job also decides as of the boundary itself, so clock skew cannot skip it.
+const AFTER_BOUNDARY_MS = 250;
 
 export type EnforceEntitlementsData = { stripeCustomerId: string; at: string };
 
