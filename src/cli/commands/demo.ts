@@ -1,3 +1,41 @@
 import type { Command } from "commander";
+import { DEMO_DATABASE, DemoError, runDemo } from "../../demo/run-demo.js";
+import { fail, loadConfigOrExit } from "../runtime.js";
 
-export function registerDemoCommand(_program: Command): void {}
+type DemoFlags = { seed: string; customers: string; database: string; dropDatabase?: boolean };
+
+function positiveInteger(name: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) fail(`--${name} must be a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "the main job end to end against a local Stripe stand-in: webhooks, usage, access, reconciliation, report",
+    )
+    .option("--seed <n>", "scenario seed (same seed, same customers and leakage)", "42")
+    .option("--customers <n>", "how many customers the scenario has", "30")
+    .option("--database <name>", "the demo's own database, dropped and recreated on every run", DEMO_DATABASE)
+    .option("--drop-database", "drop the demo database at the end instead of keeping it for inspection")
+    .action(async (flags: DemoFlags) => {
+      const config = loadConfigOrExit();
+      try {
+        const outcome = await runDemo({
+          databaseUrl: config.databaseUrl,
+          redisUrl: config.redisUrl,
+          databaseName: flags.database,
+          seed: positiveInteger("seed", flags.seed),
+          customers: positiveInteger("customers", flags.customers),
+          interactive: process.stdout.isTTY === true,
+          ...(flags.dropDatabase ? { dropDatabase: true } : {}),
+        });
+        process.exit(outcome.ok ? 0 : 1);
+      } catch (error) {
+        fail(
+          `demo failed: ${error instanceof DemoError ? error.message : ((error as Error).stack ?? String(error))}`,
+        );
+      }
+    });
+}
