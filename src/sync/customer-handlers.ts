@@ -37,7 +37,8 @@ export async function applyCustomerEvent(
             stripeCreated: details.stripeCreated,
           }),
     };
-    await tx.customer.upsert({ where: { id }, create: { id, ...row }, update: row });
+    if (held === null) await tx.customer.create({ data: { id, ...row } });
+    else await tx.customer.update({ where: { id }, data: row });
     return decision;
   });
   return outcomeOf(decision, `customer ${id}${deleted ? " deleted" : ""}`);

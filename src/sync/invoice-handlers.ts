@@ -55,7 +55,8 @@ async function saveInvoice(tx: Tx, invoice: InvoiceSnapshot, version: EventVersi
     eventCreated: version.eventCreated,
     eventId: version.eventId,
   };
-  await tx.invoice.upsert({ where: { id }, create: { id, ...row }, update: row });
+  if (held === null) await tx.invoice.create({ data: { id, ...row } });
+  else await tx.invoice.update({ where: { id }, data: row });
 
   const lineIds = invoice.lines.map((line) => lineRowId(id, line.stripeInvoiceLineId));
   // A truncated lines list (more than Stripe embeds) says nothing about the lines it left out.

@@ -4,11 +4,13 @@ export type Tx = Prisma.TransactionClient;
 
 type MirrorTable = "customers" | "subscriptions" | "invoices" | "prices";
 
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 
 /**
  * Runs one guarded mirror write in a transaction. Two workers may insert the same new row at once; the loser's
  * unique violation is expected, and a second attempt finds the row and locks it, so it becomes a guarded update.
+ * Writers therefore `create` when nothing was held and `update` otherwise: an `upsert` (INSERT ... ON CONFLICT
+ * DO UPDATE) would let the loser overwrite the winner's newer row without the guard ever seeing it.
  */
 export async function inMirrorTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

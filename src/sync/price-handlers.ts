@@ -50,10 +50,7 @@ export async function savePrice(tx: Tx, price: PriceSnapshot, version: EventVers
     active: price.active,
     eventCreated: version.eventCreated,
   };
-  await tx.price.upsert({
-    where: { id: price.stripePriceId },
-    create: { id: price.stripePriceId, ...row },
-    update: row,
-  });
+  if (held === null) await tx.price.create({ data: { id: price.stripePriceId, ...row } });
+  else await tx.price.update({ where: { id: price.stripePriceId }, data: row });
   return decision;
 }

@@ -66,7 +66,8 @@ async function saveSubscription(
     eventCreated: version.eventCreated,
     eventId: version.eventId,
   };
-  await tx.subscription.upsert({ where: { id }, create: { id, ...row }, update: row });
+  if (held === null) await tx.subscription.create({ data: { id, ...row } });
+  else await tx.subscription.update({ where: { id }, data: row });
 
   const itemIds = subscription.items.map((item) => item.stripeSubscriptionItemId);
   // A truncated items list says nothing about the items it left out.
