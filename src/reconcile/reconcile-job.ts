@@ -101,11 +101,14 @@ export async function waitForReconciliation(
 ): Promise<ReconcileJobResult> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
-    const job = await ctx.queues.reconcile.getJob(jobId);
-    if (job === undefined) throw new Error(`reconciliation job ${jobId} does not exist`);
-    const state = await job.getState();
-    if (state === "completed") return job.returnvalue as ReconcileJobResult;
-    if (state === "failed") throw new Error(`reconciliation job ${jobId} failed: ${job.failedReason}`);
+    const state = await ctx.queues.reconcile.getJobState(jobId);
+    if (state === "unknown") throw new Error(`reconciliation job ${jobId} does not exist`);
+    if (state === "completed" || state === "failed") {
+      // Read the job once its state is final, so its result or failure reason is the final one.
+      const job = await ctx.queues.reconcile.getJob(jobId);
+      if (state === "completed") return job?.returnvalue as ReconcileJobResult;
+      throw new Error(`reconciliation job ${jobId} failed: ${job?.failedReason ?? "no reason recorded"}`);
+    }
     if (Date.now() >= deadline)
       throw new Error(`reconciliation job ${jobId} is still ${state}; gave up waiting`);
     await sleep(options.pollMs ?? 200);
