@@ -1,9 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { ZodError } from "zod";
 import type { AppContext } from "../app-context.js";
 import { isDomainError } from "../errors.js";
 import { registerQueueDashboard } from "../queue/dashboard.js";
 import { requireApiKey } from "./auth.js";
+import { registerMetrics } from "./metrics.js";
 import { registerEntitlementRoutes } from "./routes/entitlements.js";
 import { registerLedgerRoutes } from "./routes/ledger.js";
 import { registerReportRoutes } from "./routes/reports.js";
@@ -22,7 +23,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 5 * 1024 * 1024,
   });
 
@@ -46,6 +47,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     request.log.error({ err: error }, "request failed");
     return reply.code(500).send({ error: "internal", message: "internal error" });
   });
+
+  // On the root app before any route, so every route is timed.
+  await registerMetrics(app);
 
   app.get("/health", async () => ({ ok: true }));
 

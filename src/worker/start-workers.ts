@@ -3,6 +3,7 @@ import type { AppContext } from "../app-context.js";
 import { processIngestMaintenanceJob, scheduleIngestMaintenance } from "../ingest/maintenance-jobs.js";
 import { processStripeEventJob } from "../ingest/process-event-job.js";
 import { sweepOutbox } from "../ingest/sweep-outbox.js";
+import { processReportUsageJob, scheduleUsageReporting } from "../ledger/report-usage-job.js";
 import { createRedis } from "../queue/connection.js";
 import { assertNoEviction, createWorker } from "../queue/queues.js";
 import { QUEUES } from "../queue/registry.js";
@@ -26,11 +27,15 @@ export async function startWorkers(ctx: AppContext): Promise<RunningWorkers> {
     createWorker({ ...base, concurrency: 1 }, QUEUES.reconcile, (job, log) =>
       processReconcileJob(ctx, job, log),
     ),
+    createWorker({ ...base, concurrency: 1 }, QUEUES.usageReports, (job, log) =>
+      processReportUsageJob(ctx, job, log),
+    ),
     createWorker({ ...base, concurrency: 1 }, QUEUES.maintenance, (job, log) =>
       processIngestMaintenanceJob(ctx, job, log),
     ),
   ];
   await scheduleNightlyReconcile(ctx);
+  await scheduleUsageReporting(ctx);
   await scheduleIngestMaintenance(ctx);
   // Events stored while Redis was down are queued now, not at the first scheduled sweep.
   await sweepOutbox(ctx.db, { queue: ctx.queues.stripeEvents }, ctx.logger);

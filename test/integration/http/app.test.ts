@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, TEST_API_KEY, type TestApp } from "../../support/app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t.close());
+
+describe("http app", () => {
+  it("answers health without a key", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/health" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+  });
+
+  it("exposes Prometheus metrics", async () => {
+    await t.app.inject({ method: "GET", url: "/health" });
+    const res = await t.app.inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('route="/health"');
+  });
+
+  it("keeps the queue dashboard behind the API keys", async () => {
+    const anonymous = await t.app.inject({ method: "GET", url: "/admin/queues" });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers["www-authenticate"]).toContain("Basic");
+
+    const wrong = await t.app.inject({
+      method: "GET",
+      url: "/admin/queues/api/queues",
+      headers: { authorization: `Basic ${Buffer.from("x:wrong").toString("base64")}` },
+    });
+    expect(wrong.statusCode).toBe(401);
+
+    const basic = await t.app.inject({
+      method: "GET",
+      url: "/admin/queues/api/queues",
+      headers: { authorization: `Basic ${Buffer.from(`admin:${TEST_API_KEY}`).toString("base64")}` },
+    });
+    expect(basic.statusCode).toBe(200);
+    const names = (basic.json() as { queues: { name: string }[] }).queues.map((queue) => queue.name);
+    expect(names).toEqual(expect.arrayContaining(["stripe-events", "reconcile", "maintenance"]));
+  });
+
+  it("rejects the product API without a key and answers unknown routes with 404", async () => {
+    const noKey = await t.app.inject({ method: "GET", url: "/v1/customers/cus_x/entitlements" });
+    expect(noKey.statusCode).toBe(401);
+    const missing = await t.app.inject({ method: "GET", url: "/nope" });
+    expect(missing.statusCode).toBe(404);
+  });
+});
