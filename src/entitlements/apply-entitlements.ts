@@ -2,7 +2,7 @@ import type { AppContext } from "../app-context.js";
 import { Prisma } from "../db/client.js";
 import { type AccessChange, decideAccessChanges } from "./decide-access-changes.js";
 import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
-import { type DbReader, loadSubscriptionStates } from "./load-entitlement-state.js";
+import { type DbReader, loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
 import { scheduleEntitlementEnforcement } from "./schedule-enforcement.js";
 
 /** Why entitlements were recomputed: `event:evt_...`, `job:...` or `check:...`, logged with every change. */
@@ -76,8 +76,9 @@ export async function applyEntitlementsForCustomer(
     async (tx) => {
       await lockCustomer(tx, stripeCustomerId);
       const subscriptions = await loadSubscriptionStates(tx, stripeCustomerId);
+      const holds = await loadHolds(tx, stripeCustomerId);
       const stored = await tx.entitlement.findMany({ where: { customerId: stripeCustomerId } });
-      const decision = decideEntitlements(ctx.catalog, subscriptions, now);
+      const decision = decideEntitlements(ctx.catalog, subscriptions, now, holds);
       const changes: AppliedAccessChange[] = [];
       for (const change of decideAccessChanges(stored, decision.features))
         changes.push(await saveAccessChange(tx, stripeCustomerId, change, cause));

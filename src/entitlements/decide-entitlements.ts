@@ -29,8 +29,15 @@ export type SubscriptionState = {
   currentPeriodEnd: Date | null;
   /** Period start of the oldest invoice still unpaid; anchors the past_due grace. */
   unpaidSince: Date | null;
+  stripeCreated: Date | null;
   items: SubscriptionItemState[];
 };
+
+/**
+ * A refund or dispute suspending access: of one subscription, or (subscription unknown) of every subscription
+ * the customer had when it happened, so a later, newly paid subscription is not held.
+ */
+export type HoldState = { subscriptionId: string | null; reason: string; since: Date };
 
 export type FeatureEntitlement = {
   feature: string;
@@ -66,6 +73,8 @@ export const REASONS = {
   unpaid: "subscription_unpaid",
   canceled: "subscription_canceled",
   paused: "subscription_paused",
+  refunded: "payment_refunded",
+  disputed: "payment_disputed",
   unknownStatus: "subscription_status_unknown",
   noPlanGrantsFeature: "no_plan_grants_feature",
 } as const;
@@ -141,6 +150,17 @@ export function matchPlan(catalog: Catalog, item: SubscriptionItemState): Plan |
     if (match.by === "product") return match.value === item.productId;
     return match.value === item.lookupKey;
   });
+}
+
+function holdOf(subscription: SubscriptionState, holds: readonly HoldState[], standing: Standing): Standing {
+  if (!standing.granted) return standing;
+  const hold = holds.find(
+    (h) =>
+      h.subscriptionId === subscription.id ||
+      (h.subscriptionId === null &&
+        (subscription.stripeCreated === null || subscription.stripeCreated <= h.since)),
+  );
+  return hold === undefined ? standing : { granted: false, reason: hold.reason };
 }
 
 type Contribution = {
@@ -223,11 +243,16 @@ export function decideEntitlements(
   catalog: Catalog,
   subscriptions: readonly SubscriptionState[],
   now: Date,
+  holds: readonly HoldState[] = [],
 ): EntitlementDecision {
   const byFeature = new Map<string, Contribution[]>();
   let nextChangeAt: Date | null = null;
   for (const subscription of [...subscriptions].sort(newestFirst)) {
-    const standing = decideStanding(subscription, catalog.grace.pastDueDays, now);
+    const standing = holdOf(
+      subscription,
+      holds,
+      decideStanding(subscription, catalog.grace.pastDueDays, now),
+    );
     let grantsAnything = false;
     for (const item of [...subscription.items].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       const plan = matchPlan(catalog, item);

@@ -5,7 +5,7 @@ import type { FeatureDefinition } from "./catalog.js";
 import { countsUsage, decideFeatureAccess, type FeatureAccess } from "./decide-access.js";
 import { decideAccessChanges } from "./decide-access-changes.js";
 import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
-import { loadSubscriptionStates } from "./load-entitlement-state.js";
+import { loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
 import { Quantity } from "./quantity.js";
 
 export const ACCESS_CHECK_CAUSE = "check:access-api";
@@ -20,11 +20,12 @@ async function loadCurrentDecision(
   stripeCustomerId: string,
   now: Date,
 ): Promise<EntitlementDecision> {
-  const [subscriptions, stored] = await Promise.all([
+  const [subscriptions, holds, stored] = await Promise.all([
     loadSubscriptionStates(ctx.db, stripeCustomerId),
+    loadHolds(ctx.db, stripeCustomerId),
     ctx.db.entitlement.findMany({ where: { customerId: stripeCustomerId } }),
   ]);
-  const decision = decideEntitlements(ctx.catalog, subscriptions, now);
+  const decision = decideEntitlements(ctx.catalog, subscriptions, now, holds);
   if (decideAccessChanges(stored, decision.features).length === 0) return decision;
   try {
     return (await applyEntitlementsForCustomer(ctx, stripeCustomerId, { cause: ACCESS_CHECK_CAUSE }, { now }))

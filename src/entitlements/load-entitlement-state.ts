@@ -1,5 +1,5 @@
 import type { Prisma } from "../db/client.js";
-import type { SubscriptionState } from "./decide-entitlements.js";
+import type { HoldState, SubscriptionState } from "./decide-entitlements.js";
 
 export type DbReader = Prisma.TransactionClient;
 
@@ -75,6 +75,7 @@ export async function loadSubscriptionStates(
     currentPeriodStart: sub.currentPeriodStart,
     currentPeriodEnd: sub.currentPeriodEnd,
     unpaidSince: unpaidSince.get(sub.id) ?? null,
+    stripeCreated: sub.stripeCreated,
     items: sub.items.map((item) => {
       const price = priceById.get(item.priceId);
       return {
@@ -87,5 +88,18 @@ export async function loadSubscriptionStates(
         currentPeriodEnd: item.currentPeriodEnd,
       };
     }),
+  }));
+}
+
+/** Refund and dispute holds in force (not released) for the customer. */
+export async function loadHolds(db: DbReader, stripeCustomerId: string): Promise<HoldState[]> {
+  const holds = await db.entitlementHold.findMany({
+    where: { customerId: stripeCustomerId, releasedAt: null },
+    orderBy: { createdAt: "asc" },
+  });
+  return holds.map((hold) => ({
+    subscriptionId: hold.subscriptionId,
+    reason: hold.reason,
+    since: hold.eventCreated ?? hold.createdAt,
   }));
 }
