@@ -43,6 +43,8 @@ async function saveSubscription(
     select: { eventCreated: true, status: true },
   });
   const decision = decideSubscriptionWrite(held, { ...version, status: subscription.status });
+  // Prices carry their own guard: a stale subscription snapshot may still hold the newest copy of a price.
+  for (const price of embeddedPrices(subscription)) await savePrice(tx, price, version);
   if (!decision.write) return decision;
 
   const row = {
@@ -89,7 +91,6 @@ async function saveSubscription(
     });
   }
 
-  for (const price of embeddedPrices(subscription)) await savePrice(tx, price, version);
   return decision;
 }
 
