@@ -3,7 +3,9 @@ import { Prisma } from "../db/client.js";
 import { type AccessChange, decideAccessChanges } from "./decide-access-changes.js";
 import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
 import { type DbReader, loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
+import { enqueueEntitlementWebhooks, notifies } from "./outbound-webhooks.js";
 import { scheduleEntitlementEnforcement } from "./schedule-enforcement.js";
+import { entitlementSettingsOf } from "./settings.js";
 
 /** Why entitlements were recomputed: `event:evt_...`, `job:...` or `check:...`, logged with every change. */
 export type EntitlementCause = { cause: string; eventId?: string };
@@ -72,6 +74,7 @@ export async function applyEntitlementsForCustomer(
   options: { now?: Date } = {},
 ): Promise<ApplyEntitlementsResult> {
   const now = options.now ?? new Date();
+  const settings = entitlementSettingsOf(ctx.config);
   const { decision, changes } = await ctx.db.$transaction(
     async (tx) => {
       await lockCustomer(tx, stripeCustomerId);
@@ -97,5 +100,19 @@ export async function applyEntitlementsForCustomer(
     );
   if (decision.nextChangeAt !== null)
     await scheduleEntitlementEnforcement(ctx, stripeCustomerId, decision.nextChangeAt, now);
+  const notifications = changes
+    .filter((change) => notifies(change.action))
+    .map((change) => change.accessLogId);
+  if (settings.outbound !== null && notifications.length > 0) {
+    try {
+      await enqueueEntitlementWebhooks(ctx, notifications);
+    } catch (error) {
+      // The changes are committed; the webhook sweep queues what was not queued here.
+      ctx.logger.warn(
+        { customer: stripeCustomerId, err: (error as Error).message },
+        "entitlement webhooks not queued",
+      );
+    }
+  }
   return { stripeCustomerId, decision, changes };
 }

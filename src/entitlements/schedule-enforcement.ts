@@ -3,6 +3,8 @@ import type { AppContext } from "../app-context.js";
 /** Job names of the entitlements layer (run on the maintenance queue by processEntitlementJob). */
 export const ENTITLEMENT_JOBS = {
   enforce: "enforce-entitlements",
+  deliverWebhook: "deliver-entitlement-webhook",
+  sweepWebhooks: "sweep-entitlement-webhooks",
 } as const;
 
 // Just after the boundary; the job also decides as of the boundary itself, so clock skew cannot skip it.
