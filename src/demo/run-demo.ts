@@ -112,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       standIn.put(collection as Parameters<StripeStandIn["put"]>[0], objects);
     }
     cleanup.add(() => standIn.close());
-    progress.note(`Stripe API at ${standIn.url} (STRIPE_API_BASE)`);
+    progress.note(`Stripe API at ${standIn.url} (STRIPE_API_BASE): no Stripe account or key is used`);
 
     progress.step(`preparing database ${databaseName} (drop, create, migrate)`);
     const databaseUrl = await resetDemoDatabase(options.databaseUrl, databaseName);
@@ -201,6 +201,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       },
     );
     progress.note(`run ${runId} (job ${jobId} on the worker)`);
+    progress.note(
+      `Stripe API calls leakguard made to the stand-in: ${summarizeRequests(standIn.requests())}`,
+    );
     const report = await fetchJson<Report>(`${serveUrl}/v1/reports/${runId}`, apiKey);
     progress.line("");
     progress.line(renderReport(report, "md").trimEnd());
@@ -376,6 +379,23 @@ async function checkEntitlements(
     if (answer.has_access !== check.hasAccess) wrong.push(`${check.customer} ${check.feature}`);
   }
   if (wrong.length > 0) throw new DemoError(`access answered wrongly for ${wrong.join(", ")}`);
+}
+
+const OBJECT_PATH =
+  /^(\/v1\/(?:customers|products|prices|subscriptions|invoices|events|billing\/meters))\/[^/]+/;
+
+/** "GET /v1/invoices ×2, POST /v1/billing/meter_events ×309": ids folded so routes group. */
+function summarizeRequests(requests: readonly { method: string; path: string; status: number }[]): string {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    const route = `${request.method} ${request.path.replace(OBJECT_PATH, "$1/:id")}`;
+    counts.set(route, (counts.get(route) ?? 0) + 1);
+  }
+  if (counts.size === 0) return "none";
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([route, count]) => `${route} ×${count}`)
+    .join(", ");
 }
 
 async function fetchJson<T>(url: string, apiKey: string): Promise<T> {
