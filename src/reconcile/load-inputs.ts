@@ -106,8 +106,15 @@ export function featureBillingOf(catalog: Catalog): FeatureBilling[] {
 }
 
 /**
- * Invoices whose lines overlap the period from the mirror, plus every invoice Stripe created in the period, so
- * an invoice whose webhook never arrived still counts. Stripe's copy wins: it is the newer one.
+ * Stripe creates an invoice when its lines' period ends, so invoices billing usage in [from, to) are created from
+ * `from` until a billing period after `to`; a month and a few days covers monthly billing (longer intervals rely
+ * on the mirror).
+ */
+const INVOICE_LOOKAHEAD_MS = 35 * 24 * 60 * 60 * 1000;
+
+/**
+ * Invoices with a line whose period overlaps [from, to): from the mirror, and from Stripe's invoice list so an
+ * invoice whose webhook never arrived still counts. Stripe's copy wins: it is the newer one.
  */
 async function loadInvoices(
   ctx: AppContext,
@@ -119,17 +126,33 @@ async function loadInvoices(
     include: { lines: { orderBy: { id: "asc" } } },
     orderBy: { id: "asc" },
   });
-  const fromStripe = await fetchInvoicesCreated(ctx.stripe, period);
+  const fetched = await fetchInvoicesCreated(ctx.stripe, {
+    from: period.from,
+    to: new Date(period.to.getTime() + INVOICE_LOOKAHEAD_MS),
+  });
+  const fromStripe = fetched.invoices
+    .map(fromStripeInvoice)
+    .filter((invoice) => invoice.lines.some((line) => overlaps(line, period)));
   const byId = new Map(rows.map((row) => [row.id, fromMirrorInvoice(row)]));
   const mirrored = new Set(byId.keys());
-  for (const invoice of fromStripe.invoices) byId.set(invoice.stripeInvoiceId, fromStripeInvoice(invoice));
-  const onlyInStripe = fromStripe.invoices.filter((invoice) => !mirrored.has(invoice.stripeInvoiceId)).length;
+  for (const invoice of fromStripe) byId.set(invoice.id, invoice);
+  const onlyInStripe = fromStripe.filter((invoice) => !mirrored.has(invoice.id)).length;
   progress(
-    `${byId.size} invoice(s): ${rows.length} from the mirror, ${fromStripe.invoices.length} from Stripe (${onlyInStripe} missing from the mirror)`,
+    `${byId.size} invoice(s): ${rows.length} from the mirror, ${fromStripe.length} from Stripe (${onlyInStripe} missing from the mirror)`,
   );
-  for (const object of fromStripe.unreadable)
+  for (const object of fetched.unreadable) {
     progress(`skipped unreadable Stripe object ${object.id}: ${object.reason}`);
-  return { invoices: [...byId.values()], unreadable: fromStripe.unreadable };
+  }
+  return { invoices: [...byId.values()], unreadable: fetched.unreadable };
+}
+
+function overlaps(line: InvoiceLineSnapshot, period: { from: Date; to: Date }): boolean {
+  return (
+    line.periodStart !== null &&
+    line.periodEnd !== null &&
+    line.periodStart < period.to &&
+    line.periodEnd > period.from
+  );
 }
 
 async function loadHeldEntitlements(ctx: AppContext): Promise<EntitlementSnapshot[]> {

@@ -334,7 +334,8 @@ describe("runReconciliation", () => {
       progress.push(line),
     );
     expect(stripe.scope.isDone()).toBe(true);
-    expect(stripe.asked.invoiceRanges).toEqual([`${T0}..${T1}`]);
+    // Invoices are created when their period ends: the list reaches a billing month past the period.
+    expect(stripe.asked.invoiceRanges).toEqual([`${T0}..${T1 + 35 * 86400}`]);
     expect(stripe.asked.subscriptionQueries.sort()).toEqual(["cus_a:all", "cus_x:all"]);
     expect(stripe.asked.priceQueries).toEqual([JSON.stringify({ "expand[0]": "tiers" })]);
 
