@@ -5,7 +5,6 @@ import type { Db, Prisma } from "../db/client.js";
 import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
-import { isHandled } from "./event-outcome.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
 export type EventStatus = Prisma.StripeEventModel["status"];
@@ -67,11 +66,10 @@ export type QueueOptions = {
 };
 
 /**
- * Adds the processing job for a stored event and marks it queued. Returns false (the event stays in the outbox
- * for the sweeper) when Redis is down or too slow; never throws for that.
+ * Adds the processing job for a stored event. Returns false (the event stays in the outbox for the sweeper) when
+ * Redis is down or too slow; never throws for that.
  */
-export async function queueStoredEvent(
-  db: Db,
+export async function enqueueProcessing(
   target: EventQueueTarget,
   event: EventQueueState,
   log: Logger,
@@ -84,6 +82,7 @@ export async function queueStoredEvent(
       addProcessingJob(target.queue, jobId, { eventId: event.id, force: options.force ?? false }, options),
       target.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
     );
+    return true;
   } catch (error) {
     log.warn(
       { event_id: event.id, err: (error as Error).message },
@@ -91,13 +90,28 @@ export async function queueStoredEvent(
     );
     return false;
   }
-  // A forced re-apply keeps processed/ignored, so no other job of this event takes it as work to do.
-  if (isHandled(event.status)) return true;
-  // Guarded by the state we saw: a worker that already finished the job must not be overwritten back to queued.
-  await db.stripeEvent.updateMany({
-    where: { id: event.id, status: event.status, attempts: event.attempts },
-    data: { status: "queued", queuedAt: new Date() },
-  });
+}
+
+/**
+ * Marks an event queued, guarded by the state seen before enqueueing: a worker that already finished it is never
+ * set back, and a forced re-apply keeps processed/ignored so no other job of the event takes it as work to do.
+ * $1 id, $2 status seen, $3 attempts seen.
+ */
+export const MARK_QUEUED_SQL = `
+  UPDATE stripe_events SET status = 'queued', "queuedAt" = (now() AT TIME ZONE 'UTC')
+  WHERE id = $1 AND status = $2::"EventStatus" AND attempts = $3
+    AND status IN ('received', 'queued', 'failed', 'unsupported')`;
+
+/** Enqueues a stored event and marks it queued (Prisma paths: sweeper, replay, backfill). */
+export async function queueStoredEvent(
+  db: Db,
+  target: EventQueueTarget,
+  event: EventQueueState,
+  log: Logger,
+  options: QueueOptions = {},
+): Promise<boolean> {
+  if (!(await enqueueProcessing(target, event, log, options))) return false;
+  await db.$executeRawUnsafe(MARK_QUEUED_SQL, event.id, event.status, event.attempts);
   return true;
 }
 

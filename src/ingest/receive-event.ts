@@ -1,8 +1,7 @@
 import type { Logger } from "../config/logger.js";
-import type { Db } from "../db/client.js";
 import type { IncomingStripeEvent } from "./event-envelope.js";
-import { type EventQueueTarget, type EventStatus, queueStoredEvent } from "./event-queue.js";
-import { saveDelivery } from "./store-event.js";
+import { type EventQueueTarget, type EventStatus, enqueueProcessing } from "./event-queue.js";
+import type { IntakeStore } from "./intake-store.js";
 
 export type ReceiveResult = {
   eventId: string;
@@ -20,16 +19,18 @@ const ENQUEUE_ON_DELIVERY: ReadonlySet<EventStatus> = new Set(["received", "fail
  * answers 5xx so Stripe retries); a queue outage leaves the event received for the outbox sweeper.
  */
 export async function receiveStripeEvent(
-  db: Db,
+  store: IntakeStore,
   target: EventQueueTarget,
   event: IncomingStripeEvent,
   log: Logger,
 ): Promise<ReceiveResult> {
-  const stored = await saveDelivery(db, event);
+  const stored = await store.saveDelivery(event);
   const firstDelivery = stored.deliveryCount === 1;
-  const enqueued =
-    ENQUEUE_ON_DELIVERY.has(stored.status) &&
-    (await queueStoredEvent(db, target, stored, log, { replaceFinished: !firstDelivery }));
+  let enqueued = false;
+  if (ENQUEUE_ON_DELIVERY.has(stored.status)) {
+    enqueued = await enqueueProcessing(target, stored, log, { replaceFinished: !firstDelivery });
+    if (enqueued) await store.markQueued(stored);
+  }
   log.info(
     { event_id: event.id, type: event.type, delivery: stored.deliveryCount, status: stored.status, enqueued },
     "stripe event received",

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../../../src/db/client.js";
 import { processJobId } from "../../../src/ingest/event-queue.js";
 import { signWebhookPayload } from "../../../src/stripe/webhook-signature.js";
 import type { StoredStripeEvent } from "../../../src/sync/types.js";
@@ -201,7 +200,10 @@ describe("POST /webhooks/stripe when the database is unavailable", () => {
   let broken: IngestHarness;
   beforeAll(async () => {
     broken = await createIngestHarness({
-      extend: (ctx) => ({ ...ctx, db: createDb(databaseUrl("leakguard_missing_database"), { poolSize: 1 }) }),
+      extend: (ctx) => ({
+        ...ctx,
+        config: Object.freeze({ ...ctx.config, databaseUrl: databaseUrl("leakguard_missing_database") }),
+      }),
     });
   });
   afterAll(async () => {

@@ -1,0 +1,272 @@
+/**
+ * Webhook intake throughput: unique signed Stripe events/s at 32 connections against the real app on loopback
+ * (verify, durable store, enqueue), beside a raw baseline in the same run (signature verify + one INSERT through
+ * pg in a bare Fastify route). Each server runs in a child process so the load generator does not share its
+ * event loop.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import Fastify from "fastify";
+import pg from "pg";
+import { createAppContext } from "../src/app-context.js";
+import { loadConfig } from "../src/config/config.js";
+import { createLogger } from "../src/config/logger.js";
+import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
+import { buildApp } from "../src/http/app.js";
+import { createRedis } from "../src/queue/connection.js";
+
+const SECRET = "whsec_bench_intake";
+const CONNECTIONS = 32;
+const DURATION_S = 8;
+const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+type Role = "app" | "raw";
+type Measured = {
+  label: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  errors: number;
+  /** Event ids answered 2xx: each must be a stored row. */
+  acknowledged: string[];
+};
+
+export default async function run(): Promise<void> {
+  const suffix = randomBytes(4).toString("hex");
+  const databaseUrl = withDatabase(PG_ADMIN_URL, `leakguard_bench_${suffix}`);
+  const queuePrefix = `lgbench_${suffix}`;
+  await ensureDatabase(databaseUrl);
+  await applyMigrations(databaseUrl);
+  const env = { BENCH_DATABASE: databaseUrl, BENCH_QUEUE_PREFIX: queuePrefix };
+  try {
+    const raw = await measure("raw baseline (verify + pg INSERT)", "raw", env);
+    const app = await measure("leakguard intake (verify + store + enqueue)", "app", env);
+    const acknowledged = [...raw.acknowledged, ...app.acknowledged];
+    const stored = await countStored(databaseUrl, acknowledged);
+    for (const result of [raw, app]) {
+      console.log(
+        `${result.label.padEnd(45)} ${result.perSecond.toFixed(0).padStart(6)} events/s  ` +
+          `p50 ${result.p50} ms  p99 ${result.p99} ms  (${result.ok} x 2xx, ${result.errors} errors)`,
+      );
+    }
+    console.log(`ratio leakguard / raw: ${(app.perSecond / raw.perSecond).toFixed(2)}`);
+    // Every 2xx must be a stored row: a fast intake that loses events is not a result.
+    if (stored !== acknowledged.length) {
+      throw new Error(`only ${stored} of ${acknowledged.length} events answered 2xx are stored`);
+    }
+  } finally {
+    await dropDatabase(databaseUrl);
+    await deleteQueueKeys(queuePrefix);
+  }
+}
+
+async function measure(label: string, role: Role, env: Record<string, string>): Promise<Measured> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ...env, INTAKE_BENCH_ROLE: role },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (message) => resolve((message as { port: number }).port));
+      child.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
+    });
+    let sequence = 0;
+    const acknowledged: string[] = [];
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}`,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      requests: [
+        {
+          method: "POST",
+          path: "/webhooks/stripe",
+          // One request in flight per connection, so the connection's context names the event being answered.
+          setupRequest: (request, context: { eventId?: string }) => {
+            context.eventId = `evt_bench${role}${(sequence++).toString(36)}x${randomBytes(3).toString("hex")}`;
+            const body = eventBody(context.eventId);
+            return {
+              ...request,
+              body,
+              headers: { "content-type": "application/json", "stripe-signature": sign(body) },
+            };
+          },
+          onResponse: (status: number, _body: string, context: { eventId?: string }) => {
+            if (status >= 200 && status < 300 && context.eventId) acknowledged.push(context.eventId);
+          },
+        },
+      ],
+    });
+    return {
+      label,
+      perSecond: result["2xx"] / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      ok: result["2xx"],
+      errors: result.non2xx + result.errors + result.timeouts,
+      acknowledged,
+    };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+function eventBody(id: string): string {
+  const created = Math.floor(Date.now() / 1000);
+  return JSON.stringify({
+    id,
+    object: "event",
+    api_version: "2026-11-18.endive",
+    created,
+    data: {
+      object: {
+        id: `in_${id.slice(4)}`,
+        object: "invoice",
+        customer: "cus_bench",
+        subscription: "sub_bench",
+        status: "paid",
+        currency: "usd",
+        amount_due: 4200,
+        amount_paid: 4200,
+        period_start: created - 2_592_000,
+        period_end: created,
+        lines: { object: "list", data: [], has_more: false },
+      },
+    },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: "invoice.paid",
+  });
+}
+
+function sign(body: string): string {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac("sha256", SECRET).update(`${timestamp}.${body}`).digest("hex");
+  return `t=${timestamp},v1=${signature}`;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  // autocannon stops at its deadline with requests still in flight; let the server answer them first.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.send("stop");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The real app, as `serve` builds it, on its own database and queue prefix. */
+async function serveApp(): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: process.env.BENCH_DATABASE!,
+    REDIS_URL,
+    LEAKGUARD_QUEUE_PREFIX: process.env.BENCH_QUEUE_PREFIX!,
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    LOG_LEVEL: "warn",
+  });
+  const ctx = createAppContext(config, createLogger(config.logLevel));
+  const app = await buildApp(ctx);
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  announce(app.server.address(), async () => {
+    await app.close();
+    await ctx.close();
+  });
+}
+
+/** The floor: a bare Fastify route that checks the signature by hand and inserts one row through pg. */
+async function serveRaw(): Promise<void> {
+  const pool = new pg.Pool({ connectionString: process.env.BENCH_DATABASE!, max: 10 });
+  const app = Fastify();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.post("/webhooks/stripe", async (request, reply) => {
+    const body = request.body as Buffer;
+    const header = String(request.headers["stripe-signature"] ?? "");
+    const timestamp = /t=(\d+)/.exec(header)?.[1];
+    const given = /v1=([0-9a-f]{64})/.exec(header)?.[1];
+    if (timestamp === undefined || given === undefined) return reply.code(400).send();
+    const expected = createHmac("sha256", SECRET).update(`${timestamp}.`).update(body).digest();
+    if (!timingSafeEqual(expected, Buffer.from(given, "hex"))) return reply.code(400).send();
+    const event = JSON.parse(body.toString("utf8")) as { id: string; type: string; created: number };
+    await pool.query(
+      `INSERT INTO stripe_events (id, type, "stripeCreated", payload) VALUES ($1, $2, to_timestamp($3), $4::jsonb)
+       ON CONFLICT (id) DO NOTHING`,
+      [event.id, event.type, event.created, body.toString("utf8")],
+    );
+    return reply.send({ received: true });
+  });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  announce(app.server.address(), async () => {
+    await app.close();
+    await pool.end();
+  });
+}
+
+function announce(
+  address: ReturnType<import("node:net").Server["address"]>,
+  close: () => Promise<void>,
+): void {
+  process.send!({ port: (address as { port: number }).port });
+  process.on("message", async (message) => {
+    if (message !== "stop") return;
+    await close();
+    process.exit(0);
+  });
+}
+
+async function countStored(databaseUrl: string, ids: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ count: string }>(
+      "SELECT count(*) FROM stripe_events WHERE id = ANY($1::text[])",
+      [ids],
+    );
+    return Number(result.rows[0]!.count);
+  } finally {
+    await client.end();
+  }
+}
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteQueueKeys(prefix: string): Promise<void> {
+  const redis = createRedis(REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const role = process.env.INTAKE_BENCH_ROLE as Role | undefined;
+if (role === "app") await serveApp();
+if (role === "raw") await serveRaw();
