@@ -60,11 +60,6 @@ const ROUTES: Readonly<Record<string, Route>> = {
   "price.updated": price,
 };
 
-/** The event types that change a mirror (for backfill and replay, which ask Stripe for exactly these). */
-export const MIRRORED_EVENT_TYPES: readonly string[] = Object.keys(ROUTES).filter(
-  (type) => type !== "invoice.upcoming",
-);
-
 /** Applies one stored Stripe event to the mirrors (dispatch by event type to one handler per family). */
 export async function applyStripeEvent(
   ctx: AppContext,

@@ -18,7 +18,7 @@ afterAll(async () => {
   await harness.close();
 });
 
-const ROUNDS = 6;
+const ROUNDS = 4;
 
 describe("concurrent application", () => {
   it("ends in the newest snapshot when two snapshots of one new subscription are applied at once", async () => {

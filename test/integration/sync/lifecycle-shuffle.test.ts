@@ -162,7 +162,7 @@ describe("a subscription's lifecycle events in any order", () => {
           expect(await mirroredState(shuffledTag)).toEqual(await mirroredState(inOrderTag));
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 10 },
     );
   });
 
