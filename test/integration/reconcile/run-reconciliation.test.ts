@@ -420,6 +420,22 @@ describe("runReconciliation", () => {
     expect(await t.db.runFinding.count()).toBe(8);
   });
 
+  it("two runs at once upsert the same findings without a conflict or a duplicate", async () => {
+    const stripes = [fakeStripe(), fakeStripe()];
+    const runs = await Promise.all([
+      runReconciliation(t.ctx, { from: FROM, to: TO, trigger: "schedule" }),
+      runReconciliation(t.ctx, { from: FROM, to: TO, trigger: "schedule" }),
+    ]);
+    expect(stripes.every((stripe) => stripe.scope.isDone())).toBe(true);
+    expect(await t.db.finding.count()).toBe(4);
+    for (const run of runs) {
+      expect(run.report.findings.map((f) => f.id).sort()).toEqual(
+        first.report.findings.map((f) => f.id).sort(),
+      );
+      expect(await t.db.runFinding.count({ where: { runId: run.runId } })).toBe(4);
+    }
+  });
+
   it("a failed Stripe read marks the run failed with the reason", async () => {
     nock(STRIPE)
       .get("/v1/billing/meters")
