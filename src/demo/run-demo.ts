@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppContext, createAppContext } from "../app-context.js";
@@ -96,6 +97,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const databaseName = options.databaseName ?? DEMO_DATABASE;
   const runTag = randomBytes(4).toString("hex");
   const cleanup = new Cleanup();
+  let succeeded = false;
   const onSignal = () => {
     write("\ninterrupted: stopping serve, worker and the Stripe stand-in\n");
     void cleanup.run().finally(() => process.exit(130));
@@ -152,6 +154,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       throw new DemoError(`${error.message}; last lines of ${serve.logPath}:\n${tailOf(serve.logPath)}`);
     });
     progress.note(`logs in ${logDir}`);
+    // Logs explain a failure; a run that agreed with its scenario leaves nothing behind.
+    cleanup.add(async () => {
+      if (succeeded) await rm(logDir, { recursive: true, force: true });
+    });
 
     const webhooks = [...fixtures.map(({ event }) => event), ...scenario.webhooks];
     progress.step(`sending ${webhooks.length} webhooks (${fixtures.length} real Stripe payloads first)...`);
@@ -219,6 +225,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
           ? ""
           : `; the demo database is kept: DATABASE_URL=${databaseUrl} npx leakguard report latest`),
     );
+    succeeded = verdict.ok;
     return { ok: verdict.ok, verdict, report, scenario, elapsedMs };
   } finally {
     process.removeListener("SIGINT", onSignal);

@@ -146,6 +146,9 @@ export type DemoScenario = {
   expected: { findings: ExpectedFinding[]; totals: Record<string, string> };
 };
 
+/** The fewest customers the default mix fits in: one of each fate. */
+export const MIN_SCENARIO_CUSTOMERS = 4;
+
 export type ScenarioOptions = {
   seed: number;
   /** End of the billing period (invoices are issued right after it); must be in the past by an hour. */
@@ -200,11 +203,14 @@ export function generateScenario(options: ScenarioOptions): DemoScenario {
   const periodFrom = periodTo - PERIOD_DAYS * DAY;
   const nextPeriodEnd = periodTo + PERIOD_DAYS * DAY;
   const customerCount = options.customers ?? 30;
-  const underBilledCount = options.underBilled ?? 6;
-  const unnoticedCount = options.canceledUnnoticed ?? 3;
-  const canceledCount = options.canceled ?? 3;
+  // One in five under-billed, one in ten canceled unnoticed, one in ten canceled properly (6, 3, 3 of 30).
+  const underBilledCount = options.underBilled ?? Math.max(1, Math.round(customerCount / 5));
+  const unnoticedCount = options.canceledUnnoticed ?? Math.max(1, Math.round(customerCount / 10));
+  const canceledCount = options.canceled ?? Math.max(1, Math.round(customerCount / 10));
   if (underBilledCount + unnoticedCount + canceledCount > customerCount)
-    throw new Error("the scenario needs more customers than leaks and cancellations");
+    throw new RangeError(
+      `a scenario of ${customerCount} customers cannot hold ${underBilledCount + unnoticedCount + canceledCount} leaks and cancellations`,
+    );
   const planKeys: DemoPlanKey[] =
     options.secondCurrency === false ? ["starter", "scale"] : ["starter", "scale", "starter_eu"];
 

@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import { DEMO_DATABASE, DemoError, runDemo } from "../../demo/run-demo.js";
+import { MIN_SCENARIO_CUSTOMERS } from "../../demo/scenario.js";
 import { fail, loadConfigOrExit } from "../runtime.js";
 
 type DemoFlags = { seed: string; customers: string; database: string; dropDatabase?: boolean };
 
-function positiveInteger(name: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) fail(`--${name} must be a positive integer, got "${value}"`);
+function integerAtLeast(name: string, value: string, minimum: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < minimum)
+    fail(`--${name} must be an integer of at least ${minimum}, got "${value}"`);
   return Number(value);
 }
 
@@ -26,8 +28,8 @@ export function registerDemoCommand(program: Command): void {
           databaseUrl: config.databaseUrl,
           redisUrl: config.redisUrl,
           databaseName: flags.database,
-          seed: positiveInteger("seed", flags.seed),
-          customers: positiveInteger("customers", flags.customers),
+          seed: integerAtLeast("seed", flags.seed, 0),
+          customers: integerAtLeast("customers", flags.customers, MIN_SCENARIO_CUSTOMERS),
           interactive: process.stdout.isTTY === true,
           ...(flags.dropDatabase ? { dropDatabase: true } : {}),
         });
