@@ -161,25 +161,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
     const webhooks = [...fixtures.map(({ event }) => event), ...scenario.webhooks];
     progress.step(`sending ${webhooks.length} webhooks (${fixtures.length} real Stripe payloads first)...`);
-    const secret = env.STRIPE_WEBHOOK_SECRET!;
-    let sent = 0;
-    const send = async (event: StripeObject, label: string) => {
-      const body = JSON.stringify(event);
-      const response = await fetch(`${serveUrl}/webhooks/stripe`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "stripe-signature": signWebhookPayload(body, secret) },
-        body,
-      });
-      if (!response.ok)
-        throw new DemoError(
-          `${label} ${event.id} (${String(event["type"])}) answered ${response.status}: ${await response.text()}`,
-        );
-      progress.count(++sent, webhooks.length);
-    };
-    await forEachConcurrently(fixtures, SEND_CONCURRENCY, ({ name, event }) =>
-      send(event, `real Stripe payload ${name}:`),
+    await sendWebhooks(
+      `${serveUrl}/webhooks/stripe`,
+      env.STRIPE_WEBHOOK_SECRET!,
+      fixtures,
+      scenario.webhooks,
+      progress,
     );
-    await forEachConcurrently(scenario.webhooks, SEND_CONCURRENCY, (event) => send(event, "scenario event"));
 
     progress.step("waiting for the worker to apply them...");
     await waitForEvents(ctx, webhooks, new Set(fixtures.map(({ event }) => event.id)), children, progress);
@@ -232,6 +220,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     process.removeListener("SIGTERM", onSignal);
     await cleanup.run();
   }
+}
+
+/** Signed over real HTTP as Stripe sends them: the real payloads first, then the scenario in creation order. */
+async function sendWebhooks(
+  url: string,
+  secret: string,
+  fixtures: readonly { name: string; event: StripeObject }[],
+  events: readonly StripeObject[],
+  progress: Progress,
+): Promise<void> {
+  const total = fixtures.length + events.length;
+  let sent = 0;
+  const send = async (event: StripeObject, label: string) => {
+    const body = JSON.stringify(event);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": signWebhookPayload(body, secret) },
+      body,
+    });
+    if (!response.ok)
+      throw new DemoError(
+        `${label} ${event.id} (${String(event["type"])}) answered ${response.status}: ${await response.text()}`,
+      );
+    progress.count(++sent, total);
+  };
+  await forEachConcurrently(fixtures, SEND_CONCURRENCY, ({ name, event }) =>
+    send(event, `real Stripe payload ${name}:`),
+  );
+  await forEachConcurrently(events, SEND_CONCURRENCY, (event) => send(event, "scenario event"));
 }
 
 /** Things to undo, newest first, each at most once, also when an earlier one fails. */
