@@ -1,4 +1,5 @@
 import type { AppContext } from "../app-context.js";
+import type { Prisma } from "../db/client.js";
 import type { Catalog } from "../entitlements/catalog.js";
 import { loadUsageTotal } from "../ledger/usage-totals.js";
 import {
@@ -10,7 +11,7 @@ import {
   STRIPE_READ_CONCURRENCY,
   type UnreadableObject,
 } from "../stripe/fetchers.js";
-import type * as Stripe from "../stripe/normalize/index.js";
+import type * as StripeSnapshot from "../stripe/normalize/index.js";
 import { findAccessWindows } from "./checks/access-not-revoked.js";
 import { findMeteredLines } from "./checks/billing-mismatch.js";
 import type { PriceTier, TransformQuantity } from "./pricing.js";
@@ -176,7 +177,7 @@ async function loadPrices(
   ctx: AppContext,
   invoices: readonly InvoiceSnapshot[],
   subscriptions: readonly SubscriptionSnapshot[],
-  stripeSubscriptions: readonly Stripe.SubscriptionSnapshot[],
+  stripeSubscriptions: readonly StripeSnapshot.SubscriptionSnapshot[],
 ): Promise<Map<string, PriceSnapshot>> {
   const ids = new Set<string>();
   for (const invoice of invoices)
@@ -213,10 +214,7 @@ function mostCommonCurrency(invoices: readonly InvoiceSnapshot[]): string | null
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
 }
 
-type MirrorInvoice = Awaited<ReturnType<AppContext["db"]["invoice"]["findMany"]>>[number] & {
-  lines: Awaited<ReturnType<AppContext["db"]["invoiceLine"]["findMany"]>>;
-};
-type MirrorPrice = Awaited<ReturnType<AppContext["db"]["price"]["findMany"]>>[number];
+type MirrorInvoice = Prisma.InvoiceModel & { lines: Prisma.InvoiceLineModel[] };
 
 function fromMirrorInvoice(row: MirrorInvoice): InvoiceSnapshot {
   return {
@@ -243,7 +241,7 @@ function fromMirrorInvoice(row: MirrorInvoice): InvoiceSnapshot {
   };
 }
 
-function fromStripeInvoice(invoice: Stripe.InvoiceSnapshot): InvoiceSnapshot {
+function fromStripeInvoice(invoice: StripeSnapshot.InvoiceSnapshot): InvoiceSnapshot {
   return {
     id: invoice.stripeInvoiceId,
     customerId: invoice.stripeCustomerId,
@@ -268,7 +266,7 @@ function fromStripeInvoice(invoice: Stripe.InvoiceSnapshot): InvoiceSnapshot {
   };
 }
 
-function fromStripeSubscription(subscription: Stripe.SubscriptionSnapshot): SubscriptionSnapshot {
+function fromStripeSubscription(subscription: StripeSnapshot.SubscriptionSnapshot): SubscriptionSnapshot {
   return {
     id: subscription.stripeSubscriptionId,
     customerId: subscription.stripeCustomerId,
@@ -283,7 +281,7 @@ function fromStripeSubscription(subscription: Stripe.SubscriptionSnapshot): Subs
   };
 }
 
-function fromStripePrice(price: Stripe.PriceSnapshot): PriceSnapshot {
+function fromStripePrice(price: StripeSnapshot.PriceSnapshot): PriceSnapshot {
   return {
     id: price.stripePriceId,
     currency: price.currency,
@@ -303,7 +301,7 @@ function fromStripePrice(price: Stripe.PriceSnapshot): PriceSnapshot {
 }
 
 /** The mirror stores tiers and transform_quantity in Stripe's own field names (see the sync price handler). */
-function fromMirrorPrice(row: MirrorPrice): PriceSnapshot {
+function fromMirrorPrice(row: Prisma.PriceModel): PriceSnapshot {
   const tiers = Array.isArray(row.tiers) ? (row.tiers as Record<string, unknown>[]) : [];
   const transform = (row.transformQuantity ?? null) as Record<string, unknown> | null;
   return {

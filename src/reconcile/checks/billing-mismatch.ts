@@ -15,8 +15,9 @@ export type MeteredLine = {
   window: UsageWindow;
 };
 
-// Drafts can still change and void invoices collect nothing: neither is what the customer was billed.
-const UNBILLED_STATUSES = new Set(["draft", "void"]);
+// Drafts can still change, void invoices collect nothing and deleted drafts (kept by the mirror as tombstones)
+// never existed for the customer: none of them is what the customer was billed.
+const UNBILLED_STATUSES = new Set(["draft", "void", "deleted"]);
 
 /** The metered lines of billed invoices, each mapped to its feature; the loaders read usage for their windows. */
 export function findMeteredLines(input: BillingMismatchInput): MeteredLine[] {

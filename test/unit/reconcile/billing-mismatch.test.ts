@@ -55,11 +55,12 @@ describe("findMeteredLines", () => {
     expect(lines[0]!.window).toEqual(tokensWindow);
   });
 
-  it("ignores draft and void invoices", () => {
+  it("ignores draft, void and deleted invoices", () => {
     const input = {
       invoices: [
         anInvoice({ id: "in_draft", status: "draft" }),
         anInvoice({ id: "in_void", status: "void" }),
+        anInvoice({ id: "in_deleted", status: "deleted" }),
       ],
       prices: pricesOf(tokensPrice),
       meterEventNames: METERS,
