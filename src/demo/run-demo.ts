@@ -205,14 +205,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
     const verdict = decideVerdict(scenario.expected.findings, report.findings);
     for (const difference of verdict.differences) progress.line(`  ${difference}`);
-    progress.line(verdict.line);
     const elapsedMs = Date.now() - started;
-    progress.line(
-      `${verdict.ok ? "ok" : "MISMATCH"} in ${(elapsedMs / 1000).toFixed(1)} s` +
-        (options.dropDatabase
-          ? ""
-          : `; the demo database is kept: DATABASE_URL=${databaseUrl} npx leakguard report latest`),
-    );
+    if (!options.dropDatabase)
+      progress.line(`the demo database is kept: DATABASE_URL=${databaseUrl} npx leakguard report latest`);
+    progress.line(`${verdict.ok ? "ok" : "MISMATCH"} in ${(elapsedMs / 1000).toFixed(1)} s`);
+    // The last line, the one to read: the scenario's answer against the report's.
+    progress.line(verdict.line);
     succeeded = verdict.ok;
     return { ok: verdict.ok, verdict, report, scenario, elapsedMs };
   } finally {
