@@ -4,8 +4,8 @@ import type { Logger } from "../config/logger.js";
 import { DomainError } from "../errors.js";
 import type { Job } from "../queue/queues.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
+import { ENTITLEMENT_JOBS, entitlementQueue } from "./entitlement-queue.js";
 import { deliverEntitlementWebhook, sweepEntitlementWebhooks } from "./outbound-webhooks.js";
-import { ENTITLEMENT_JOBS } from "./schedule-enforcement.js";
 import { entitlementSettingsOf } from "./settings.js";
 
 const enforceData = z.object({ stripeCustomerId: z.string().min(1), at: z.iso.datetime() });
@@ -19,7 +19,7 @@ export function isEntitlementJob(name: string): boolean {
 
 /** The repeating sweep of undelivered entitlement webhooks (a job scheduler: once per period across workers). */
 export async function scheduleEntitlementMaintenance(ctx: AppContext): Promise<void> {
-  await ctx.queues.maintenance.upsertJobScheduler(
+  await entitlementQueue(ctx).upsertJobScheduler(
     ENTITLEMENT_JOBS.sweepWebhooks,
     { every: SWEEP_EVERY_MS },
     { name: ENTITLEMENT_JOBS.sweepWebhooks, opts: { attempts: 1 } },

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { AppContext } from "../app-context.js";
 import type { Db } from "../db/client.js";
 import type { AccessAction } from "./decide-access-changes.js";
-import { ENTITLEMENT_JOBS } from "./schedule-enforcement.js";
+import { ENTITLEMENT_JOBS, entitlementQueue } from "./entitlement-queue.js";
 import type { OutboundTarget } from "./settings.js";
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, the way Stripe signs its webhooks. */
@@ -95,7 +95,7 @@ export async function enqueueEntitlementWebhooks(
   accessLogIds: readonly string[],
 ): Promise<void> {
   for (const accessLogId of accessLogIds)
-    await ctx.queues.maintenance.add(
+    await entitlementQueue(ctx).add(
       ENTITLEMENT_JOBS.deliverWebhook,
       { accessLogId },
       { ...DELIVERY_JOB_OPTIONS, jobId: `${ENTITLEMENT_JOBS.deliverWebhook}_${accessLogId}` },

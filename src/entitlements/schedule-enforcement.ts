@@ -1,11 +1,5 @@
 import type { AppContext } from "../app-context.js";
-
-/** Job names of the entitlements layer (run on the maintenance queue by processEntitlementJob). */
-export const ENTITLEMENT_JOBS = {
-  enforce: "enforce-entitlements",
-  deliverWebhook: "deliver-entitlement-webhook",
-  sweepWebhooks: "sweep-entitlement-webhooks",
-} as const;
+import { ENTITLEMENT_JOBS, entitlementQueue } from "./entitlement-queue.js";
 
 // Just after the boundary; the job also decides as of the boundary itself, so clock skew cannot skip it.
 const AFTER_BOUNDARY_MS = 250;
@@ -24,7 +18,7 @@ export async function scheduleEntitlementEnforcement(
   now: Date,
 ): Promise<void> {
   const data: EnforceEntitlementsData = { stripeCustomerId, at: at.toISOString() };
-  await ctx.queues.maintenance.add(ENTITLEMENT_JOBS.enforce, data, {
+  await entitlementQueue(ctx).add(ENTITLEMENT_JOBS.enforce, data, {
     jobId: `${ENTITLEMENT_JOBS.enforce}_${stripeCustomerId}_${at.getTime()}`,
     delay: Math.max(0, at.getTime() - now.getTime()) + AFTER_BOUNDARY_MS,
   });

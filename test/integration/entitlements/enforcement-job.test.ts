@@ -3,7 +3,7 @@ import { createLogger } from "../../../src/config/logger.js";
 import type { Db } from "../../../src/db/client.js";
 import { applyEntitlementsForCustomer } from "../../../src/entitlements/apply-entitlements.js";
 import { isEntitlementJob, processEntitlementJob } from "../../../src/entitlements/entitlement-jobs.js";
-import { ENTITLEMENT_JOBS } from "../../../src/entitlements/schedule-enforcement.js";
+import { ENTITLEMENT_JOBS, entitlementQueue } from "../../../src/entitlements/entitlement-queue.js";
 import { isDomainError } from "../../../src/errors.js";
 import { createRedis } from "../../../src/queue/connection.js";
 import { createWorker, type Job } from "../../../src/queue/queues.js";
@@ -41,7 +41,7 @@ describe("scheduled revocation", () => {
       cause: "event:evt_cancel_requested_again",
     });
 
-    const queue = testApp.ctx.queues.maintenance;
+    const queue = entitlementQueue(testApp.ctx);
     const job = await queue.getJob(jobIdOf(customerId, cancelAt));
     expect(job?.name).toBe(ENTITLEMENT_JOBS.enforce);
     expect(job?.data).toEqual({ stripeCustomerId: customerId, at: cancelAt.toISOString() });
@@ -80,7 +80,7 @@ describe("scheduled revocation", () => {
     });
     const graceUntil = new Date(periodStart.getTime() + 7 * DAY_MS);
     expect(result.decision.nextChangeAt).toEqual(graceUntil);
-    const job = await testApp.ctx.queues.maintenance.getJob(jobIdOf(customerId, graceUntil));
+    const job = await entitlementQueue(testApp.ctx).getJob(jobIdOf(customerId, graceUntil));
     expect(job?.opts.delay).toBeGreaterThan(4 * DAY_MS - 60_000);
   });
 

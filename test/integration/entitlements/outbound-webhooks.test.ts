@@ -6,12 +6,12 @@ import { createLogger } from "../../../src/config/logger.js";
 import type { Db } from "../../../src/db/client.js";
 import { applyEntitlementsForCustomer } from "../../../src/entitlements/apply-entitlements.js";
 import { processEntitlementJob } from "../../../src/entitlements/entitlement-jobs.js";
+import { ENTITLEMENT_JOBS, entitlementQueue } from "../../../src/entitlements/entitlement-queue.js";
 import {
   deliverEntitlementWebhook,
   sweepEntitlementWebhooks,
   verifyOutboundSignature,
 } from "../../../src/entitlements/outbound-webhooks.js";
-import { ENTITLEMENT_JOBS } from "../../../src/entitlements/schedule-enforcement.js";
 import { createRedis } from "../../../src/queue/connection.js";
 import { createWorker } from "../../../src/queue/queues.js";
 import { QUEUES } from "../../../src/queue/registry.js";
@@ -145,7 +145,7 @@ describe("outbound entitlement webhooks", () => {
     const accessLogId = changes[0]!.accessLogId;
     const target = { url: outboundUrl, secret: SECRET };
 
-    const job = await testApp.ctx.queues.maintenance.getJob(
+    const job = await entitlementQueue(testApp.ctx).getJob(
       `${ENTITLEMENT_JOBS.deliverWebhook}_${accessLogId}`,
     );
     expect(job?.opts.attempts).toBe(12);
@@ -182,7 +182,7 @@ describe("outbound entitlement webhooks", () => {
       },
     });
     expect(await sweepEntitlementWebhooks(testApp.ctx)).toBeGreaterThanOrEqual(1);
-    const queue = testApp.ctx.queues.maintenance;
+    const queue = entitlementQueue(testApp.ctx);
     expect(await queue.getJob(`${ENTITLEMENT_JOBS.deliverWebhook}_${old.id}`)).toBeDefined();
     expect(await queue.getJob(`${ENTITLEMENT_JOBS.deliverWebhook}_${change.id}`)).toBeUndefined();
   });
