@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "stripe_events" ADD COLUMN     "processingUntil" TIMESTAMP(3);
+
