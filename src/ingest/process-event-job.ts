@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../app-context.js";
 import type { Logger } from "../config/logger.js";
+import type { Db } from "../db/client.js";
 import { DomainError, isDomainError } from "../errors.js";
 import type { Job } from "../queue/queues.js";
 import { applyStripeEvent } from "../sync/apply-event.js";
@@ -18,8 +19,8 @@ export type ProcessResult = { eventId: string; status: EventStatus; attempts: nu
 
 const jobDataSchema = z.object({ eventId: z.string().min(1), force: z.boolean().optional() });
 
-// An event can sit in two jobs at once (a redelivery or replay while a retry waits); applying is one at a time.
-const APPLY_TIMEOUT_MS = 10 * 60_000;
+/** How long a worker's claim on an event lasts: far longer than an apply, short enough to outlive a crash. */
+const CLAIM_MS = 2 * 60_000;
 
 /** The `process-stripe-event` job: applies one stored event and records its outcome. */
 export async function processStripeEventJob(
@@ -35,7 +36,7 @@ export async function processStripeEventJob(
 }
 
 /**
- * Loads the stored event, skips it when already handled, else counts the attempt, applies it through sync and
+ * Claims the stored event (counting the attempt), skips it when already handled, applies it through sync and
  * records processed / ignored / unsupported, or failed (then rethrows so the queue retries with backoff).
  */
 export async function processStripeEvent(
@@ -45,57 +46,95 @@ export async function processStripeEvent(
   options: { force?: boolean; apply?: ApplyStripeEvent } = {},
 ): Promise<ProcessResult> {
   const apply = options.apply ?? applyStripeEvent;
-  // The transaction only holds a per-event advisory lock; the writes commit on their own as they happen.
-  return ctx.db.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stripe_event:${eventId}`}, 0))`;
-      const row = await tx.stripeEvent.findUnique({ where: { id: eventId } });
-      if (row === null) throw new DomainError("event_not_found", `stripe event ${eventId} is not stored`);
-      if (isHandled(row.status) && !options.force) {
-        log.info({ event_id: eventId, type: row.type, status: row.status }, "stripe event already handled");
-        return { eventId, status: row.status, attempts: row.attempts, skipped: true };
-      }
-      const attempts = row.attempts + 1;
-      await ctx.db.stripeEvent.update({ where: { id: eventId }, data: { attempts } });
-      const event: StoredStripeEvent = {
-        id: row.id,
-        type: row.type,
-        apiVersion: row.apiVersion,
-        created: row.stripeCreated,
-        payload: row.payload,
-      };
-      let outcome: SyncOutcome;
-      try {
-        outcome = await apply(ctx, event, log);
-      } catch (error) {
-        const lastError = describeError(error);
-        await ctx.db.stripeEvent.update({ where: { id: eventId }, data: { status: "failed", lastError } });
-        log.warn(
-          { event_id: eventId, type: row.type, status: "failed", attempts, err: lastError },
-          "stripe event failed",
-        );
-        throw error;
-      }
-      const record = decideOutcomeRecord(outcome);
-      await ctx.db.stripeEvent.update({
-        where: { id: eventId },
-        data: { ...record, processedAt: new Date() },
-      });
-      log.info(
-        {
-          event_id: eventId,
-          type: row.type,
-          status: record.status,
-          outcome: outcome.status,
-          reason: "reason" in outcome ? outcome.reason : undefined,
-          attempts,
-        },
-        "stripe event handled",
-      );
-      return { eventId, status: record.status, attempts, skipped: false };
+  const claimed = await claimEvent(ctx.db, eventId, options.force ?? false);
+  if (claimed === null) return explainUnclaimed(ctx.db, eventId, log);
+  const { event, attempts } = claimed;
+  let outcome: SyncOutcome;
+  try {
+    outcome = await apply(ctx, event, log);
+  } catch (error) {
+    const lastError = describeError(error);
+    await ctx.db.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "failed", lastError, processingUntil: null },
+    });
+    log.warn(
+      { event_id: eventId, type: event.type, status: "failed", attempts, err: lastError },
+      "stripe event failed",
+    );
+    throw error;
+  }
+  const record = decideOutcomeRecord(outcome);
+  await ctx.db.stripeEvent.update({
+    where: { id: eventId },
+    data: { ...record, processedAt: new Date(), processingUntil: null },
+  });
+  log.info(
+    {
+      event_id: eventId,
+      type: event.type,
+      status: record.status,
+      outcome: outcome.status,
+      reason: "reason" in outcome ? outcome.reason : undefined,
+      attempts,
     },
-    { timeout: APPLY_TIMEOUT_MS, maxWait: 30_000 },
+    "stripe event handled",
   );
+  return { eventId, status: record.status, attempts, skipped: false };
+}
+
+/**
+ * One statement: takes the event for this worker unless it is handled (and not forced) or another job holds an
+ * unexpired claim. An event can sit in two jobs at once (a redelivery or replay while a retry waits).
+ */
+async function claimEvent(
+  db: Db,
+  eventId: string,
+  force: boolean,
+): Promise<{ event: StoredStripeEvent; attempts: number } | null> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      type: string;
+      apiVersion: string | null;
+      stripeCreated: Date;
+      payload: unknown;
+      attempts: number;
+    }[]
+  >`
+    UPDATE stripe_events
+    SET attempts = attempts + 1,
+        "processingUntil" = (now() AT TIME ZONE 'UTC') + ${CLAIM_MS} * interval '1 millisecond'
+    WHERE id = ${eventId}
+      AND (${force} OR status NOT IN ('processed', 'ignored'))
+      AND ("processingUntil" IS NULL OR "processingUntil" < (now() AT TIME ZONE 'UTC'))
+    RETURNING id, type, "apiVersion", "stripeCreated", payload, attempts`;
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    event: {
+      id: row.id,
+      type: row.type,
+      apiVersion: row.apiVersion,
+      created: row.stripeCreated,
+      payload: row.payload,
+    },
+    attempts: row.attempts,
+  };
+}
+
+/** Not claimed: not stored (permanent), already handled (a no-op), or being applied by another job (retry). */
+async function explainUnclaimed(db: Db, eventId: string, log: Logger): Promise<ProcessResult> {
+  const row = await db.stripeEvent.findUnique({
+    where: { id: eventId },
+    select: { type: true, status: true, attempts: true },
+  });
+  if (row === null) throw new DomainError("event_not_found", `stripe event ${eventId} is not stored`);
+  if (isHandled(row.status)) {
+    log.info({ event_id: eventId, type: row.type, status: row.status }, "stripe event already handled");
+    return { eventId, status: row.status, attempts: row.attempts, skipped: true };
+  }
+  throw new Error(`stripe event ${eventId} is being applied by another job`);
 }
 
 function describeError(error: unknown): string {

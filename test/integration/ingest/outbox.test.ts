@@ -2,6 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processJobId } from "../../../src/ingest/event-queue.js";
+import {
+  processIngestMaintenanceJob,
+  scheduleIngestMaintenance,
+} from "../../../src/ingest/maintenance-jobs.js";
 import { sweepOutbox } from "../../../src/ingest/sweep-outbox.js";
 import { createRedis, type RedisConnection } from "../../../src/queue/connection.js";
 import { assertNoEviction } from "../../../src/queue/queues.js";
@@ -148,6 +152,38 @@ describe("the outbox sweeper", () => {
     expect(jobs.filter((job) => job.data.eventId === waiting.id)).toHaveLength(1);
     const rows = await down.ctx.db.stripeEvent.findMany({ where: { id: { in: [lost.id, waiting.id] } } });
     for (const row of rows) expect(row.queuedAt!.getTime()).toBeGreaterThan(longAgo.getTime());
+  });
+});
+
+describe("intake maintenance on the maintenance queue", () => {
+  it("schedules the sweep and the recent backfill once, however many workers start", async () => {
+    await scheduleIngestMaintenance(down.ctx);
+    await scheduleIngestMaintenance(down.ctx);
+
+    const schedulers = await down.ctx.queues.maintenance.getJobSchedulers();
+    expect(schedulers.map((scheduler) => [scheduler.key, scheduler.every]).sort()).toEqual([
+      ["backfill-recent-events", 3_600_000],
+      ["sweep-outbox", 60_000],
+    ]);
+  });
+
+  it("runs the sweep job, and refuses a job name it does not know, permanently", async () => {
+    const { id, body } = anEvent();
+    await down.postEvent(body);
+    await down.ctx.db.stripeEvent.update({
+      where: { id },
+      data: { receivedAt: new Date(Date.now() - 60_000) },
+    });
+    const sweep = await down.ctx.queues.maintenance.add("sweep-outbox", {});
+    const unknown = await down.ctx.queues.maintenance.add("polish-the-brass", {});
+
+    const result = await processIngestMaintenanceJob(down.ctx, sweep, down.log);
+
+    expect(result).toMatchObject({ enqueued: expect.any(Number) });
+    expect((await down.ctx.db.stripeEvent.findUniqueOrThrow({ where: { id } })).status).toBe("queued");
+    await expect(processIngestMaintenanceJob(down.ctx, unknown, down.log)).rejects.toMatchObject({
+      code: "unknown_job",
+    });
   });
 });
 

@@ -130,18 +130,41 @@ describe("processStripeEvent", () => {
     const calls: string[] = [];
     const apply: ApplyStripeEvent = async (_ctx, event) => {
       calls.push(event.id);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Long enough that the second job's claim surely comes while this one is still applying.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       return { status: "applied" };
     };
 
-    const results = await Promise.all([
+    const results = await Promise.allSettled([
       processStripeEvent(h.ctx, id, h.log, { apply }),
       processStripeEvent(h.ctx, id, h.log, { apply }),
     ]);
 
     expect(calls).toEqual([id]);
-    expect(results.map((result) => result.skipped).sort()).toEqual([false, true]);
-    expect((await row(id)).attempts).toBe(1);
+    // The job that found the event claimed fails transiently; its retry finds the event handled.
+    const rejected = results.find((result) => result.status === "rejected");
+    expect(rejected?.reason).toMatchObject({
+      message: expect.stringContaining("being applied by another job"),
+    });
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
+    const retry = await processStripeEvent(h.ctx, id, h.log, { apply });
+    expect(retry).toMatchObject({ status: "processed", skipped: true });
+    expect(calls).toEqual([id]);
+    expect(await row(id)).toMatchObject({ status: "processed", attempts: 1, processingUntil: null });
+  });
+
+  it("takes over an event whose claim expired (its worker died mid-apply)", async () => {
+    const id = await storedEvent();
+    await h.ctx.db.stripeEvent.update({
+      where: { id },
+      data: { attempts: 1, processingUntil: new Date(Date.now() - 1000) },
+    });
+    const apply = recording({ status: "applied" });
+
+    const result = await processStripeEvent(h.ctx, id, h.log, { apply });
+
+    expect(result).toMatchObject({ status: "processed", attempts: 2, skipped: false });
+    expect(apply.calls).toEqual([id]);
   });
 
   it("goes through the real sync entry point for an event type leakguard does not act on", async () => {
