@@ -17,7 +17,7 @@ export type AppContext = {
   db: Db;
   stripe: StripeClient;
   redis: RedisConnection;
-  queues: { stripeEvents: Queue; reconcile: Queue; maintenance: Queue };
+  queues: { stripeEvents: Queue; reconcile: Queue; maintenance: Queue; entitlements: Queue };
   close: () => Promise<void>;
 };
 
@@ -31,6 +31,7 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
     stripeEvents: createQueue(queueCtx, QUEUES.stripeEvents),
     reconcile: createQueue(queueCtx, QUEUES.reconcile),
     maintenance: createQueue(queueCtx, QUEUES.maintenance),
+    entitlements: createQueue(queueCtx, QUEUES.entitlements),
   };
   return {
     config,

@@ -27,7 +27,12 @@ export function createProcessContext(config: Config = loadConfigOrExit()): {
   logger: Logger;
 } {
   const logger = createLogger(config.logLevel);
-  return { ctx: createAppContext(config, logger), logger };
+  try {
+    return { ctx: createAppContext(config, logger), logger };
+  } catch (error) {
+    // A bad catalog stops start-up here, before any connection is open.
+    fail((error as Error).message);
+  }
 }
 
 /** Runs a one-shot command with a context and closes it, mapping any error to the one-line failure. */

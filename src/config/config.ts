@@ -11,19 +11,31 @@ const csv = (fallback: string) =>
         .filter((part) => part.length > 0),
     );
 
+const urlWith = (schemes: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+      message: `must be a ${schemes.join(" or ")} URL`,
+    });
+
 const schema = z.object({
-  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/leakguard"),
-  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  DATABASE_URL: urlWith(["postgresql", "postgres"]).default("postgresql://postgres@127.0.0.1:5432/leakguard"),
+  REDIS_URL: urlWith(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
   STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_leakguard_local"),
   STRIPE_WEBHOOK_SECRET: csv("whsec_leakguard_local"),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
-  STRIPE_API_BASE: z.string().url().optional(),
+  STRIPE_API_BASE: urlWith(["http", "https"]).optional(),
   LEAKGUARD_CATALOG: z.string().min(1).default("catalog.example.json"),
   LEAKGUARD_API_KEYS: csv("lg_local_key"),
   LEAKGUARD_QUEUE_PREFIX: z.string().min(1).default("leakguard"),
   LEAKGUARD_CUSTOMER_ID_METADATA: z.string().min(1).default("user_id"),
   LEAKGUARD_RECONCILE_CRON: z.string().min(1).default("0 3 * * *"),
   LEAKGUARD_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  LEAKGUARD_OUTBOUND_URL: urlWith(["http", "https"]).optional(),
+  LEAKGUARD_OUTBOUND_SECRET: z.string().min(16).optional(),
+  LEAKGUARD_REVOKE_ON_REFUND: z.enum(["full", "any", "never"]).default("full"),
+  LEAKGUARD_REVOKE_ON_DISPUTE: z.enum(["opened", "lost", "never"]).default("opened"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -42,6 +54,10 @@ export type Config = Readonly<{
   customerIdMetadataKey: string;
   reconcileCron: string;
   workerConcurrency: number;
+  outboundUrl: string | undefined;
+  outboundSecret: string | undefined;
+  revokeOnRefund: "full" | "any" | "never";
+  revokeOnDispute: "opened" | "lost" | "never";
   port: number;
   host: string;
   logLevel: string;
@@ -62,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.STRIPE_WEBHOOK_SECRET.length === 0)
     throw new ConfigError("invalid configuration: STRIPE_WEBHOOK_SECRET is empty");
+  if (e.LEAKGUARD_OUTBOUND_URL !== undefined && e.LEAKGUARD_OUTBOUND_SECRET === undefined)
+    throw new ConfigError(
+      "invalid configuration: LEAKGUARD_OUTBOUND_SECRET is required with LEAKGUARD_OUTBOUND_URL",
+    );
   if (e.LEAKGUARD_API_KEYS.length === 0)
     throw new ConfigError("invalid configuration: LEAKGUARD_API_KEYS is empty");
   return Object.freeze({
@@ -77,6 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     customerIdMetadataKey: e.LEAKGUARD_CUSTOMER_ID_METADATA,
     reconcileCron: e.LEAKGUARD_RECONCILE_CRON,
     workerConcurrency: e.LEAKGUARD_WORKER_CONCURRENCY,
+    outboundUrl: e.LEAKGUARD_OUTBOUND_URL,
+    outboundSecret: e.LEAKGUARD_OUTBOUND_SECRET,
+    revokeOnRefund: e.LEAKGUARD_REVOKE_ON_REFUND,
+    revokeOnDispute: e.LEAKGUARD_REVOKE_ON_DISPUTE,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

@@ -11,6 +11,8 @@ export function createLogger(level: string): Logger {
         "stripeSecretKey",
         "stripeWebhookSecrets",
         "apiKeys",
+        "outboundSecret",
+        "*.outboundSecret",
         "databaseUrl",
         "redisUrl",
         "*.stripeSecretKey",

@@ -13,40 +13,11 @@ export type EntitlementSettings = {
   outbound: OutboundTarget | null;
 };
 
-// Fields the config owner adds to Config; until then the defaults apply.
-type EntitlementConfig = Partial<{
-  revokeOnRefund: string;
-  revokeOnDispute: string;
-  outboundUrl: string;
-  outboundSecret: string;
-}>;
-
-const REFUND_POLICIES: readonly RefundPolicy[] = ["full", "any", "never"];
-const DISPUTE_POLICIES: readonly DisputePolicy[] = ["opened", "lost", "never"];
-
-function oneOf<T extends string>(
-  name: string,
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined || value === "") return fallback;
-  if (!(allowed as readonly string[]).includes(value))
-    throw new Error(`invalid configuration: ${name} must be one of ${allowed.join(", ")} (got "${value}")`);
-  return value as T;
-}
-
 export function entitlementSettingsOf(config: Config): EntitlementSettings {
-  const extra = config as Config & EntitlementConfig;
-  const url = extra.outboundUrl;
-  const secret = extra.outboundSecret;
-  if (url && !secret)
-    throw new Error(
-      "invalid configuration: LEAKGUARD_OUTBOUND_SECRET is required with LEAKGUARD_OUTBOUND_URL",
-    );
+  const { outboundUrl: url, outboundSecret: secret } = config;
   return {
-    revokeOnRefund: oneOf("LEAKGUARD_REVOKE_ON_REFUND", extra.revokeOnRefund, REFUND_POLICIES, "full"),
-    revokeOnDispute: oneOf("LEAKGUARD_REVOKE_ON_DISPUTE", extra.revokeOnDispute, DISPUTE_POLICIES, "opened"),
+    revokeOnRefund: config.revokeOnRefund,
+    revokeOnDispute: config.revokeOnDispute,
     outbound: url && secret ? { url, secret } : null,
   };
 }

@@ -4,6 +4,7 @@ export const QUEUES = {
   reconcile: "reconcile",
   maintenance: "maintenance",
   usageReports: "usage-reports",
+  entitlements: "entitlements",
 } as const;
 
 export const JOBS = {
@@ -13,6 +14,9 @@ export const JOBS = {
   sweepOutbox: "sweep-outbox",
   backfillRecentEvents: "backfill-recent-events",
   reportUsage: "report-usage",
+  enforceEntitlements: "enforce-entitlements",
+  deliverEntitlementWebhook: "deliver-entitlement-webhook",
+  sweepEntitlementWebhooks: "sweep-entitlement-webhooks",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,5 +1,6 @@
 import type { Worker } from "bullmq";
 import type { AppContext } from "../app-context.js";
+import { processEntitlementJob, scheduleEntitlementMaintenance } from "../entitlements/entitlement-jobs.js";
 import { processIngestMaintenanceJob, scheduleIngestMaintenance } from "../ingest/maintenance-jobs.js";
 import { processStripeEventJob } from "../ingest/process-event-job.js";
 import { sweepOutbox } from "../ingest/sweep-outbox.js";
@@ -30,12 +31,15 @@ export async function startWorkers(ctx: AppContext): Promise<RunningWorkers> {
     createWorker({ ...base, concurrency: 1 }, QUEUES.usageReports, (job, log) =>
       processReportUsageJob(ctx, job, log),
     ),
+    // Outbound webhook calls can take seconds each: their own queue, so they never hold up maintenance.
+    createWorker(base, QUEUES.entitlements, (job, log) => processEntitlementJob(ctx, job, log)),
     createWorker({ ...base, concurrency: 1 }, QUEUES.maintenance, (job, log) =>
       processIngestMaintenanceJob(ctx, job, log),
     ),
   ];
   await scheduleNightlyReconcile(ctx);
   await scheduleUsageReporting(ctx);
+  await scheduleEntitlementMaintenance(ctx);
   await scheduleIngestMaintenance(ctx);
   // Events stored while Redis was down are queued now, not at the first scheduled sweep.
   await sweepOutbox(ctx.db, { queue: ctx.queues.stripeEvents }, ctx.logger);

@@ -50,7 +50,7 @@ describe("scheduled revocation", () => {
     const connection = createRedis(testApp.ctx.config.redisUrl);
     const worker = createWorker(
       { connection, prefix: testApp.ctx.config.queuePrefix, logger: createLogger("silent"), concurrency: 1 },
-      QUEUES.maintenance,
+      QUEUES.entitlements,
       (job, log) => processEntitlementJob(testApp.ctx, job, log),
     );
     try {

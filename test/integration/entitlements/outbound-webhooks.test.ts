@@ -76,7 +76,7 @@ describe("outbound entitlement webhooks", () => {
     const connection = createRedis(testApp.ctx.config.redisUrl);
     const worker = createWorker(
       { connection, prefix: testApp.ctx.config.queuePrefix, logger: createLogger("silent"), concurrency: 2 },
-      QUEUES.maintenance,
+      QUEUES.entitlements,
       (job, log) => processEntitlementJob(testApp.ctx, job, log),
     );
     try {
