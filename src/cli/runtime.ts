@@ -22,11 +22,12 @@ export function loadConfigOrExit(): Config {
   }
 }
 
-export function createProcessContext(config: Config = loadConfigOrExit()): {
-  ctx: AppContext;
-  logger: Logger;
-} {
-  const logger = createLogger(config.logLevel);
+/** Services log to stdout; one-shot commands log to stderr so stdout carries only what they print. */
+export function createProcessContext(
+  config: Config = loadConfigOrExit(),
+  options: { logTo?: "stdout" | "stderr" } = {},
+): { ctx: AppContext; logger: Logger } {
+  const logger = createLogger(config.logLevel, { stream: options.logTo ?? "stdout" });
   try {
     return { ctx: createAppContext(config, logger), logger };
   } catch (error) {
@@ -37,7 +38,7 @@ export function createProcessContext(config: Config = loadConfigOrExit()): {
 
 /** Runs a one-shot command with a context and closes it, mapping any error to the one-line failure. */
 export async function runOneShot(fn: (ctx: AppContext) => Promise<void>): Promise<void> {
-  const { ctx } = createProcessContext();
+  const { ctx } = createProcessContext(undefined, { logTo: "stderr" });
   try {
     await fn(ctx);
   } catch (error) {

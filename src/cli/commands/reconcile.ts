@@ -56,7 +56,7 @@ export function registerReconcileCommand(program: Command): void {
       if (!period.ok) fail(period.reason);
       const { from, to } = period;
       await runOneShot(async (ctx) => {
-        // stdout carries only the report and progress goes to stderr below, so the run's own info logs are muted.
+        // Progress lines on stderr say what the run does; its own info logs would only repeat them.
         const quiet = { ...ctx, logger: ctx.logger.child({}, { level: "warn" }) };
         const { report } = await runReconciliation(quiet, { from, to, trigger: "cli" }, (message) =>
           process.stderr.write(`${message}\n`),
