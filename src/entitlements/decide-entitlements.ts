@@ -100,8 +100,10 @@ function earliest(...dates: (Date | null)[]): Date | null {
 /** The ladder: one subscription's standing at `now`. */
 export function decideStanding(sub: SubscriptionState, pastDueDays: number, now: Date): Standing {
   const endsAt = earliest(sub.cancelAt, sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null, sub.endedAt);
-  // A scheduled cancellation revokes at its time even if the deleted webhook never arrives.
-  if (endsAt !== null && endsAt <= now) return { granted: false, reason: REASONS.canceled };
+  // A scheduled cancellation revokes at its time even if the deleted webhook never arrives; a status that
+  // already denies access keeps its own reason (an expired first payment carries ended_at too).
+  const grantingStatus = sub.status === "active" || sub.status === "trialing" || sub.status === "past_due";
+  if (grantingStatus && endsAt !== null && endsAt <= now) return { granted: false, reason: REASONS.canceled };
   switch (sub.status) {
     case "active":
     case "trialing": {
