@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processStripeEventJob } from "../../../src/ingest/process-event-job.js";
+import { createRedis } from "../../../src/queue/connection.js";
+import { createWorker } from "../../../src/queue/queues.js";
+import { QUEUES } from "../../../src/queue/registry.js";
+import { type ComparableEntry, comparableLog, type Lifecycle, lifecycle, newTag } from "./lifecycle.js";
+import {
+  byEvent,
+  createScenarios,
+  nowSeconds,
+  PRO_FEATURES,
+  rowsFor,
+  type Scenarios,
+  SHAPES,
+} from "./scenario-harness.js";
+
+let scenarios: Scenarios;
+beforeAll(async () => {
+  scenarios = await createScenarios();
+});
+afterAll(async () => scenarios?.close());
+
+describe.each(SHAPES)("duplicate delivery, %s API shape", (shape) => {
+  const now = nowSeconds();
+  let reference: Promise<ComparableEntry[]> | undefined;
+  /** The in-order, single-delivery log of the whole life, delivered once for the tests that compare with it. */
+  const referenceLog = () => {
+    reference ??= (async () => {
+      const life = lifecycle(shape, newTag(), now);
+      await scenarios.deliver(...life.all);
+      return comparableLog(scenarios, life);
+    })();
+    return reference;
+  };
+  const storedEvents = (life: Lifecycle) =>
+    scenarios.db.stripeEvent.findMany({
+      where: { id: { startsWith: `evt_${life.tag}_` } },
+      orderBy: { id: "asc" },
+    });
+
+  it("in-order single delivery of a whole life: grant, grace, recovery, scheduled cancel, revoke", async () => {
+    const life = lifecycle(shape, newTag(), now);
+    const { events } = life;
+    await scenarios.deliver(...life.all);
+    expect(await scenarios.entitlement(`user_${life.tag}`, "reports")).toMatchObject({
+      customer: life.customer,
+      has_access: false,
+      reason: "subscription_canceled",
+    });
+    await scenarios.expectLog(life.customer, [
+      ...rowsFor(PRO_FEATURES, "grant", byEvent(events.activated)),
+      ...rowsFor(PRO_FEATURES, "change", byEvent(events.pastDue)),
+      ...rowsFor(PRO_FEATURES, "change", byEvent(events.recovered)),
+      ...rowsFor(PRO_FEATURES, "change", byEvent(events.cancelRequested)),
+      ...rowsFor(PRO_FEATURES, "revoke", byEvent(events.deleted)),
+    ]);
+    expect(await comparableLog(scenarios, life)).toEqual(await referenceLog());
+  });
+
+  it("every event delivered twice, the second time after it was applied, logs exactly what single delivery logs", async () => {
+    const twice = lifecycle(shape, newTag(), now);
+    for (const envelope of twice.all) {
+      await scenarios.deliver(envelope);
+      await scenarios.post(envelope);
+      expect(await scenarios.process(String(envelope["id"]))).toEqual({ status: "processed", skipped: true });
+    }
+    expect((await storedEvents(twice)).map((row) => row.deliveryCount)).toEqual(twice.all.map(() => 2));
+    expect(await comparableLog(scenarios, twice)).toEqual(await referenceLog());
+  });
+
+  it("every event delivered twice at once, applied by a real worker, logs exactly what single delivery logs", async () => {
+    const expected = await referenceLog();
+    const twice = lifecycle(shape, newTag(), now);
+    for (const envelope of twice.all) await Promise.all([scenarios.post(envelope), scenarios.post(envelope)]);
+
+    const { ctx } = scenarios;
+    const connection = createRedis(ctx.config.redisUrl);
+    // One at a time, as one customer's events would be if they were queued in Stripe's order.
+    const worker = createWorker(
+      { connection, prefix: ctx.config.queuePrefix, logger: ctx.logger, concurrency: 1 },
+      QUEUES.stripeEvents,
+      (job, log) => processStripeEventJob(ctx, job, log),
+    );
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const handled = (await storedEvents(twice)).filter((row) => row.status === "processed").length;
+        if (handled === twice.all.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    expect((await storedEvents(twice)).map((row) => [row.status, row.deliveryCount])).toEqual(
+      twice.all.map(() => ["processed", 2]),
+    );
+    expect(await comparableLog(scenarios, twice)).toEqual(expected);
+  });
+});

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anInvoice, stripeId } from "../../support/builders.js";
+import {
+  aCustomerSubscription,
+  addonPrice,
+  byEvent,
+  createScenarios,
+  DAY,
+  eventAt,
+  nowSeconds,
+  PRO_FEATURES,
+  proPrice,
+  rowsFor,
+  type Scenarios,
+  SHAPES,
+  starterPrice,
+} from "./scenario-harness.js";
+
+let scenarios: Scenarios;
+beforeAll(async () => {
+  scenarios = await createScenarios();
+});
+afterAll(async () => scenarios?.close());
+
+describe.each(SHAPES)("plan changes, %s API shape", (shape) => {
+  it("two subscriptions: deleting one leaves the features the other grants", async () => {
+    const now = nowSeconds();
+    const start = now - 10 * DAY;
+    const pro = aCustomerSubscription(shape, {
+      created: start,
+      items: [{ id: stripeId("si"), price: proPrice(shape) }],
+    });
+    const addon = aCustomerSubscription(shape, {
+      customer: pro.customer,
+      created: start + 60,
+      items: [{ id: stripeId("si"), price: addonPrice(shape) }],
+    });
+    const customer = pro.customer;
+    const proCreated = eventAt("customer.subscription.created", pro.snapshot(), now - 600);
+    const addonCreated = eventAt("customer.subscription.created", addon.snapshot(), now - 540);
+    const proDeleted = eventAt(
+      "customer.subscription.deleted",
+      pro.snapshot({ status: "canceled" }),
+      now - 480,
+    );
+    await scenarios.deliver(proCreated, addonCreated);
+
+    // Limits of one feature granted by two subscriptions add up.
+    expect(await scenarios.entitlement(customer, "api_calls")).toMatchObject({
+      has_access: true,
+      limit: "15000",
+    });
+    await scenarios.deliver(proDeleted);
+
+    expect(await scenarios.entitlement(customer, "exports")).toMatchObject({
+      has_access: true,
+      reason: "subscription_active",
+    });
+    expect(await scenarios.entitlement(customer, "api_calls")).toMatchObject({
+      has_access: true,
+      limit: "5000",
+      reason: "subscription_active",
+    });
+    expect(await scenarios.check(customer, "api_calls", 5001)).toMatchObject({
+      allowed: false,
+      reason: "would_exceed_limit",
+    });
+    for (const feature of ["reports", "seats"])
+      expect(await scenarios.entitlement(customer, feature)).toMatchObject({
+        has_access: false,
+        reason: "subscription_canceled",
+      });
+    const log = await scenarios.expectLog(customer, [
+      ...rowsFor(PRO_FEATURES, "grant", byEvent(proCreated)),
+      ["api_calls", "change", byEvent(addonCreated)],
+      ["exports", "grant", byEvent(addonCreated)],
+      ["api_calls", "change", byEvent(proDeleted)],
+      ["reports", "revoke", byEvent(proDeleted)],
+      ["seats", "revoke", byEvent(proDeleted)],
+    ]);
+    expect(log.find((e) => e.cause === byEvent(proDeleted) && e.feature === "api_calls")).toMatchObject({
+      before: { limit: "15000", source: [addon.id, pro.id].sort() },
+      after: { status: "active", limit: "5000", source: [addon.id] },
+    });
+  });
+
+  it("upgrade then downgrade mid-period switch features and limits at once; the late proration invoice re-grants nothing", async () => {
+    const now = nowSeconds();
+    const periodStart = now - 10 * DAY;
+    const periodEnd = periodStart + 30 * DAY;
+    const itemId = stripeId("si");
+    const sub = aCustomerSubscription(shape, {
+      created: periodStart,
+      currentPeriodStart: periodStart,
+      currentPeriodEnd: periodEnd,
+    });
+    const { customer, id } = sub;
+    const onStarter = () => sub.snapshot({ items: [{ id: itemId, price: starterPrice(shape) }] });
+    const onPro = () => sub.snapshot({ items: [{ id: itemId, price: proPrice(shape) }] });
+    const upgradedAt = now - 2 * DAY;
+    const downgradedAt = now - DAY;
+
+    const created = eventAt("customer.subscription.created", onStarter(), periodStart);
+    const upgraded = eventAt("customer.subscription.updated", onPro(), upgradedAt);
+    await scenarios.deliver(created, upgraded);
+
+    expect(await scenarios.entitlement(customer, "reports")).toMatchObject({ has_access: true });
+    expect(await scenarios.check(customer, "api_calls", 10000)).toMatchObject({ allowed: true });
+    expect(await scenarios.entitlement(customer, "seats")).toMatchObject({ limit: "10" });
+
+    const downgraded = eventAt("customer.subscription.updated", onStarter(), downgradedAt);
+    await scenarios.deliver(downgraded);
+
+    expect(await scenarios.entitlement(customer, "reports")).toMatchObject({
+      has_access: false,
+      reason: "no_plan_grants_feature",
+    });
+    expect(await scenarios.check(customer, "api_calls", 1001)).toMatchObject({
+      allowed: false,
+      reason: "would_exceed_limit",
+    });
+    expect(await scenarios.entitlement(customer, "seats")).toMatchObject({ has_access: true, limit: "2" });
+
+    // The upgrade's proration invoice (created at the upgrade, paid later) arrives after the downgrade.
+    const proration = (status: "open" | "paid") =>
+      anInvoice({
+        id: `in_${id}_upgrade`,
+        customer,
+        subscription: id,
+        shape,
+        status,
+        billingReason: "subscription_update",
+        created: upgradedAt,
+        periodStart: upgradedAt,
+        periodEnd: upgradedAt,
+        lines: [
+          {
+            subscription: id,
+            subscriptionItem: itemId,
+            price: starterPrice(shape),
+            amount: -267,
+            proration: true,
+            periodStart: upgradedAt,
+            periodEnd,
+          },
+          {
+            subscription: id,
+            subscriptionItem: itemId,
+            price: proPrice(shape),
+            amount: 1333,
+            proration: true,
+            periodStart: upgradedAt,
+            periodEnd,
+          },
+        ],
+      });
+    const invoiceCreated = eventAt("invoice.created", proration("open"), upgradedAt + 1);
+    const invoicePaid = eventAt("invoice.paid", proration("paid"), now - 60);
+    await scenarios.deliver(invoiceCreated, invoicePaid);
+
+    expect(await scenarios.entitlement(customer, "reports")).toMatchObject({ has_access: false });
+    expect(await scenarios.entitlement(customer, "api_calls")).toMatchObject({
+      has_access: true,
+      limit: "1000",
+    });
+    expect(await scenarios.entitlement(customer, "seats")).toMatchObject({ limit: "2" });
+    const log = await scenarios.expectLog(customer, [
+      ["api_calls", "grant", byEvent(created)],
+      ["seats", "grant", byEvent(created)],
+      ["api_calls", "change", byEvent(upgraded)],
+      ["reports", "grant", byEvent(upgraded)],
+      ["seats", "change", byEvent(upgraded)],
+      ["api_calls", "change", byEvent(downgraded)],
+      ["reports", "revoke", byEvent(downgraded)],
+      ["seats", "change", byEvent(downgraded)],
+    ]);
+    const apiCalls = (cause: string) => log.find((e) => e.cause === cause && e.feature === "api_calls");
+    expect(apiCalls(byEvent(upgraded))).toMatchObject({
+      before: { limit: "1000" },
+      after: { limit: "10000" },
+    });
+    expect(apiCalls(byEvent(downgraded))).toMatchObject({
+      before: { limit: "10000" },
+      after: { limit: "1000" },
+    });
+  });
+});
