@@ -13,6 +13,7 @@ import {
   rowsFor,
   type Scenarios,
   SHAPES,
+  STARTER_FEATURES,
   starterPrice,
 } from "./scenario-harness.js";
 
@@ -184,4 +185,91 @@ describe.each(SHAPES)("plan changes, %s API shape", (shape) => {
       after: { limit: "1000" },
     });
   });
+
+  it("the upgrade's event arriving only after the downgrade's never grants the higher plan", async () => {
+    const now = nowSeconds();
+    const itemId = stripeId("si");
+    const sub = aCustomerSubscription(shape, { created: now - 10 * DAY });
+    const withPrice = (price: typeof proPrice) =>
+      sub.snapshot({ items: [{ id: itemId, price: price(shape) }] });
+    const created = eventAt("customer.subscription.created", withPrice(starterPrice), now - 10 * DAY);
+    const upgraded = eventAt("customer.subscription.updated", withPrice(proPrice), now - 2 * DAY);
+    const downgraded = eventAt("customer.subscription.updated", withPrice(starterPrice), now - DAY);
+    await scenarios.deliver(created, downgraded, upgraded);
+
+    expect(await scenarios.entitlement(sub.customer, "reports")).toMatchObject({
+      has_access: false,
+      reason: "no_plan_grants_feature",
+    });
+    expect(await scenarios.check(sub.customer, "api_calls", 1001)).toMatchObject({ allowed: false });
+    expect(
+      await scenarios.db.stripeEvent.findUniqueOrThrow({ where: { id: String(upgraded["id"]) } }),
+    ).toMatchObject({
+      status: "processed",
+    });
+    await scenarios.expectLog(sub.customer, rowsFor(STARTER_FEATURES, "grant", byEvent(created)));
+  });
+
+  it("an upgrade that replaces the item (new item id, old one removed) switches plans at once", async () => {
+    const now = nowSeconds();
+    const sub = aCustomerSubscription(shape, { created: now - 10 * DAY });
+    const created = eventAt(
+      "customer.subscription.created",
+      sub.snapshot({ items: [{ id: stripeId("si"), price: starterPrice(shape) }] }),
+      now - 600,
+    );
+    const replaced = eventAt(
+      "customer.subscription.updated",
+      sub.snapshot({ items: [{ id: stripeId("si"), price: proPrice(shape) }] }),
+      now - 300,
+    );
+    await scenarios.deliver(created, replaced);
+    expect(await scenarios.entitlement(sub.customer, "api_calls")).toMatchObject({
+      has_access: true,
+      limit: "10000",
+    });
+    expect(await scenarios.entitlement(sub.customer, "seats")).toMatchObject({ limit: "10" });
+    await scenarios.expectLog(sub.customer, [
+      ...rowsFor(STARTER_FEATURES, "grant", byEvent(created)),
+      ["api_calls", "change", byEvent(replaced)],
+      ["reports", "grant", byEvent(replaced)],
+      ["seats", "change", byEvent(replaced)],
+    ]);
+  });
+});
+
+it("an account moving from the legacy API shape to basil mid-life changes nobody's access", async () => {
+  const now = nowSeconds();
+  const periodStart = now - 10 * DAY;
+  const itemId = stripeId("si");
+  const base = {
+    created: periodStart,
+    currentPeriodStart: periodStart,
+    currentPeriodEnd: periodStart + 30 * DAY,
+  };
+  const legacy = aCustomerSubscription("legacy", {
+    ...base,
+    items: [{ id: itemId, price: proPrice("legacy") }],
+  });
+  const basil = aCustomerSubscription("basil", {
+    ...base,
+    customer: legacy.customer,
+    id: legacy.id,
+    items: [{ id: itemId, price: proPrice("basil") }],
+  });
+  const created = eventAt("customer.subscription.created", legacy.snapshot(), now - 600);
+  const updated = eventAt(
+    "customer.subscription.updated",
+    basil.snapshot({ metadata: { note: "api upgraded" } }),
+    now - 300,
+  );
+  expect(created["api_version"]).not.toBe(updated["api_version"]);
+  await scenarios.deliver(created, updated);
+
+  expect(await scenarios.entitlement(legacy.customer, "api_calls")).toMatchObject({
+    has_access: true,
+    limit: "10000",
+    resets_at: new Date((periodStart + 30 * DAY) * 1000).toISOString(),
+  });
+  await scenarios.expectLog(legacy.customer, rowsFor(PRO_FEATURES, "grant", byEvent(created)));
 });
