@@ -1,11 +1,16 @@
 import type { StripeClient } from "./client.js";
 import {
+  type ChargeSnapshot,
+  type Fetched,
   type InvoiceSnapshot,
+  type Normalized,
+  normalizeCharge,
   normalizeInvoice,
   normalizeInvoiceLine,
   normalizePrice,
   normalizeSubscription,
   type PriceSnapshot,
+  readInvoiceOfInvoicePayment,
   type SubscriptionSnapshot,
 } from "./normalize/index.js";
 
@@ -34,11 +39,20 @@ function idOf(object: unknown): string {
   return typeof id === "string" ? id : "(no id)";
 }
 
+/**
+ * The time a read that starts now stands for: the end of the previous second. Stripe stamps events in whole
+ * seconds, so an event stamped in the read's own second may have happened after it and must still count as newer.
+ */
+export function fetchStartedAt(now: Date = new Date()): Date {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000 - 1);
+}
+
 /** Invoices created in [from, to), every line included (lines past the embedded first page are listed too). */
 export async function fetchInvoicesCreated(
   stripe: StripeClient,
   range: { from: Date; to: Date },
-): Promise<{ invoices: InvoiceSnapshot[]; unreadable: UnreadableObject[] }> {
+): Promise<{ invoices: InvoiceSnapshot[]; unreadable: UnreadableObject[]; fetchedAt: Date }> {
+  const fetchedAt = fetchStartedAt();
   const created = { gte: unixSeconds(range.from), lt: unixSeconds(range.to) };
   const invoices: InvoiceSnapshot[] = [];
   const unreadable: UnreadableObject[] = [];
@@ -52,20 +66,29 @@ export async function fetchInvoicesCreated(
     invoices.push(normalized.value);
     if (!normalized.value.linesComplete) truncated.push(normalized.value);
   }
-  await mapConcurrently(truncated, STRIPE_READ_CONCURRENCY, async (invoice) => {
-    const lines: InvoiceSnapshot["lines"] = [];
-    for await (const raw of stripe.invoices.listLineItems(invoice.stripeInvoiceId, { limit: PAGE })) {
-      const line = normalizeInvoiceLine(wireJson(raw), invoice.currency);
-      if (!line.ok) {
-        unreadable.push({ id: `${invoice.stripeInvoiceId}/${idOf(raw)}`, reason: line.reason });
-        continue;
-      }
-      lines.push(line.value);
+  await mapConcurrently(truncated, STRIPE_READ_CONCURRENCY, (invoice) =>
+    completeLines(stripe, invoice, unreadable),
+  );
+  return { invoices, unreadable, fetchedAt };
+}
+
+/** Replaces a truncated embedded lines list with every line of the invoice. */
+async function completeLines(
+  stripe: StripeClient,
+  invoice: InvoiceSnapshot,
+  unreadable: UnreadableObject[],
+): Promise<void> {
+  const lines: InvoiceSnapshot["lines"] = [];
+  for await (const raw of stripe.invoices.listLineItems(invoice.stripeInvoiceId, { limit: PAGE })) {
+    const line = normalizeInvoiceLine(wireJson(raw), invoice.currency);
+    if (!line.ok) {
+      unreadable.push({ id: `${invoice.stripeInvoiceId}/${idOf(raw)}`, reason: line.reason });
+      continue;
     }
-    invoice.lines = lines;
-    invoice.linesComplete = true;
-  });
-  return { invoices, unreadable };
+    lines.push(line.value);
+  }
+  invoice.lines = lines;
+  invoice.linesComplete = true;
 }
 
 /** Every meter, as meter id -> the event name usage is reported under. */
@@ -104,30 +127,130 @@ export async function fetchSubscriptionsOf(
   })) {
     const normalized = normalizeSubscription(wireJson(raw));
     if (!normalized.ok) throw new Error(`subscription ${idOf(raw)} is unreadable: ${normalized.reason}`);
-    const subscription = normalized.value;
-    if (!subscription.itemsComplete) {
-      const items: SubscriptionSnapshot["items"] = [];
-      for await (const item of stripe.subscriptionItems.list({
-        subscription: subscription.stripeSubscriptionId,
-        limit: PAGE,
-      })) {
-        items.push({
-          stripeSubscriptionItemId: item.id,
-          stripePriceId: item.price.id,
-          stripeProductId:
-            typeof item.price.product === "string" ? item.price.product : item.price.product.id,
-          quantity: item.quantity ?? null,
-          currentPeriodStart: new Date(item.current_period_start * 1000),
-          currentPeriodEnd: new Date(item.current_period_end * 1000),
-          price: null,
-        });
-      }
-      subscription.items = items;
-      subscription.itemsComplete = true;
-    }
-    subscriptions.push(subscription);
+    await completeItems(stripe, normalized.value);
+    subscriptions.push(normalized.value);
   }
   return subscriptions;
+}
+
+/**
+ * Every subscription of the account, ended ones included (status=all), all pages, each with all of its items;
+ * `fetchedAt` is when the listing started. An unreadable one comes back as a reason, so one odd object never stops
+ * the walk.
+ */
+export function listAllSubscriptions(stripe: StripeClient): {
+  fetchedAt: Date;
+  subscriptions: AsyncGenerator<Normalized<SubscriptionSnapshot> & { id: string }>;
+} {
+  const fetchedAt = fetchStartedAt();
+  async function* walk() {
+    for await (const raw of stripe.subscriptions.list({ status: "all", limit: PAGE })) {
+      const normalized = normalizeSubscription(wireJson(raw));
+      if (normalized.ok) await completeItems(stripe, normalized.value);
+      yield { ...normalized, id: idOf(raw) };
+    }
+  }
+  return { fetchedAt, subscriptions: walk() };
+}
+
+/** One subscription as Stripe has it now, every item included; null when Stripe does not know the id. */
+export async function fetchSubscription(
+  stripe: StripeClient,
+  stripeSubscriptionId: string,
+): Promise<Fetched<SubscriptionSnapshot> | null> {
+  const fetchedAt = fetchStartedAt();
+  let raw: unknown;
+  try {
+    raw = await stripe.subscriptions.retrieve(stripeSubscriptionId);
+  } catch (error) {
+    if (isResourceMissing(error)) return null;
+    throw error;
+  }
+  const normalized = normalizeSubscription(wireJson(raw));
+  if (!normalized.ok)
+    throw new Error(`subscription ${stripeSubscriptionId} is unreadable: ${normalized.reason}`);
+  await completeItems(stripe, normalized.value);
+  return { snapshot: normalized.value, fetchedAt };
+}
+
+/** One invoice as Stripe has it now, every line included; null when Stripe does not know the id (a deleted draft). */
+export async function fetchInvoice(
+  stripe: StripeClient,
+  stripeInvoiceId: string,
+): Promise<Fetched<InvoiceSnapshot> | null> {
+  const fetchedAt = fetchStartedAt();
+  let raw: unknown;
+  try {
+    raw = await stripe.invoices.retrieve(stripeInvoiceId);
+  } catch (error) {
+    if (isResourceMissing(error)) return null;
+    throw error;
+  }
+  const normalized = normalizeInvoice(wireJson(raw));
+  if (!normalized.ok) throw new Error(`invoice ${stripeInvoiceId} is unreadable: ${normalized.reason}`);
+  const unreadable: UnreadableObject[] = [];
+  if (!normalized.value.linesComplete) await completeLines(stripe, normalized.value, unreadable);
+  if (unreadable.length > 0)
+    throw new Error(`invoice ${stripeInvoiceId} has unreadable lines: ${unreadable[0]!.reason}`);
+  return { snapshot: normalized.value, fetchedAt };
+}
+
+/** A charge with its refunded total and customer; null when Stripe does not know the id. */
+export async function fetchCharge(
+  stripe: StripeClient,
+  stripeChargeId: string,
+): Promise<ChargeSnapshot | null> {
+  let raw: unknown;
+  try {
+    raw = await stripe.charges.retrieve(stripeChargeId);
+  } catch (error) {
+    if (isResourceMissing(error)) return null;
+    throw error;
+  }
+  const normalized = normalizeCharge(wireJson(raw));
+  if (!normalized.ok) throw new Error(`charge ${stripeChargeId} is unreadable: ${normalized.reason}`);
+  return normalized.value;
+}
+
+/**
+ * The invoice a payment intent paid, through its invoice payments (from 2025-03-31.basil a charge no longer names
+ * its invoice); null when the payment paid no invoice.
+ */
+export async function fetchInvoiceIdOfPaymentIntent(
+  stripe: StripeClient,
+  stripePaymentIntentId: string,
+): Promise<string | null> {
+  const page = await stripe.invoicePayments.list({
+    payment: { type: "payment_intent", payment_intent: stripePaymentIntentId },
+    limit: 10,
+  });
+  for (const payment of page.data) {
+    const invoice = readInvoiceOfInvoicePayment(wireJson(payment));
+    if (invoice !== null) return invoice;
+  }
+  return null;
+}
+
+/** Replaces a truncated embedded items list with every item of the subscription. */
+async function completeItems(stripe: StripeClient, subscription: SubscriptionSnapshot): Promise<void> {
+  if (subscription.itemsComplete) return;
+  const items: SubscriptionSnapshot["items"] = [];
+  for await (const item of stripe.subscriptionItems.list({
+    subscription: subscription.stripeSubscriptionId,
+    limit: PAGE,
+  })) {
+    items.push({
+      stripeSubscriptionItemId: item.id,
+      stripePriceId: item.price.id,
+      stripeProductId: typeof item.price.product === "string" ? item.price.product : item.price.product.id,
+      quantity: item.quantity ?? null,
+      currentPeriodStart: new Date(item.current_period_start * 1000),
+      currentPeriodEnd: new Date(item.current_period_end * 1000),
+      price: null,
+    });
+  }
+  subscription.items = items;
+  subscription.itemsComplete = true;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

@@ -2,15 +2,21 @@ import type { AppContext } from "../app-context.js";
 import type { Logger } from "../config/logger.js";
 import {
   type Normalized,
+  normalizeCharge,
+  normalizeCheckoutSession,
   normalizeCustomer,
+  normalizeDispute,
   normalizeInvoice,
   normalizePrice,
+  normalizeRefund,
   normalizeSubscription,
   readEventObject,
 } from "../stripe/normalize/index.js";
+import { applyCheckoutSessionEvent } from "./checkout-handlers.js";
 import { applyCustomerEvent } from "./customer-handlers.js";
 import type { HandlerContext } from "./handler.js";
 import { applyInvoiceEvent, ignoreUpcomingInvoice } from "./invoice-handlers.js";
+import { applyChargeRefundedEvent, applyDisputeEvent, applyRefundEvent } from "./payment-handlers.js";
 import { applyPriceEvent } from "./price-handlers.js";
 import { applySubscriptionEvent } from "./subscription-handlers.js";
 import type { StoredStripeEvent, SyncOutcome } from "./types.js";
@@ -32,8 +38,12 @@ const customer = route(normalizeCustomer, applyCustomerEvent);
 const subscription = route(normalizeSubscription, applySubscriptionEvent);
 const invoice = route(normalizeInvoice, applyInvoiceEvent);
 const price = route(normalizePrice, applyPriceEvent);
+const refundedCharge = route(normalizeCharge, applyChargeRefundedEvent);
+const refund = route(normalizeRefund, applyRefundEvent);
+const dispute = route(normalizeDispute, applyDisputeEvent);
+const checkout = route(normalizeCheckoutSession, applyCheckoutSessionEvent);
 
-/** The one place that says which event types leakguard mirrors; everything else is ignored. */
+/** The one place that says which event types leakguard acts on; everything else is ignored. */
 const ROUTES: Readonly<Record<string, Route>> = {
   "customer.created": customer,
   "customer.updated": customer,
@@ -58,6 +68,16 @@ const ROUTES: Readonly<Record<string, Route>> = {
   "invoice.upcoming": async () => ignoreUpcomingInvoice(),
   "price.created": price,
   "price.updated": price,
+  "charge.refunded": refundedCharge,
+  "charge.refund.updated": refund,
+  "refund.created": refund,
+  "refund.updated": refund,
+  "charge.dispute.created": dispute,
+  "charge.dispute.updated": dispute,
+  "charge.dispute.closed": dispute,
+  "charge.dispute.funds_withdrawn": dispute,
+  "charge.dispute.funds_reinstated": dispute,
+  "checkout.session.completed": checkout,
 };
 
 /** Applies one stored Stripe event to the mirrors (dispatch by event type to one handler per family). */

@@ -13,3 +13,8 @@ export function versionOf(event: StoredStripeEvent): EventVersion {
 export function outcomeOf(decision: GuardDecision, detail: string): SyncOutcome {
   return decision.write ? { status: "applied", detail } : { status: "skipped", reason: decision.reason };
 }
+
+/** An entitlement recomputation caused by this event. */
+export function causeOf(event: StoredStripeEvent): { cause: string; eventId: string } {
+  return { cause: `event:${event.id}`, eventId: event.id };
+}

@@ -1,103 +1,39 @@
-import { Prisma } from "../db/client.js";
 import { applyEntitlementsForCustomer } from "../entitlements/apply-entitlements.js";
-import type { PriceSnapshot, SubscriptionSnapshot } from "../stripe/normalize/index.js";
-import { type HandlerContext, outcomeOf, versionOf } from "./handler.js";
-import { decideSubscriptionWrite, type EventVersion, type GuardDecision } from "./mirror-guard.js";
-import { ensureCustomerRow, inMirrorTransaction, lockRow, type Tx } from "./mirror-transaction.js";
-import { savePrice } from "./price-handlers.js";
+import { fetchSubscription } from "../stripe/fetchers.js";
+import type { SubscriptionSnapshot } from "../stripe/normalize/index.js";
+import { askStripe } from "./ask-stripe.js";
+import { causeOf, type HandlerContext, outcomeOf, versionOf } from "./handler.js";
+import { inMirrorTransaction } from "./mirror-transaction.js";
+import { saveFetchedSubscription } from "./save-fetched.js";
+import { saveSubscription } from "./subscription-mirror.js";
 import type { SyncOutcome } from "./types.js";
 
 /**
  * customer.subscription.created / updated / deleted / paused / resumed / pending_update_applied /
  * pending_update_expired / trial_will_end: every one carries the whole subscription, so all are one upsert.
+ * When the event's time cannot order it against the held row, Stripe's current copy is applied instead.
  */
 export async function applySubscriptionEvent(
   handler: HandlerContext,
   subscription: SubscriptionSnapshot,
 ): Promise<SyncOutcome> {
   const { ctx, event } = handler;
-  const version = versionOf(event);
-  const decision = await inMirrorTransaction(ctx.db, (tx) => saveSubscription(tx, subscription, version));
-  const outcome = outcomeOf(
-    decision,
-    `subscription ${subscription.stripeSubscriptionId} ${subscription.status}, ${subscription.items.length} item(s)`,
-  );
-  if (outcome.status === "applied")
-    await applyEntitlementsForCustomer(ctx, subscription.stripeCustomerId, {
-      cause: `event:${event.id}`,
-      eventId: event.id,
-    });
-  return outcome;
-}
-
-async function saveSubscription(
-  tx: Tx,
-  subscription: SubscriptionSnapshot,
-  version: EventVersion,
-): Promise<GuardDecision> {
   const id = subscription.stripeSubscriptionId;
-  await ensureCustomerRow(tx, subscription.stripeCustomerId);
-  await lockRow(tx, "subscriptions", id);
-  const held = await tx.subscription.findUnique({
-    where: { id },
-    select: { eventCreated: true, status: true },
-  });
-  const decision = decideSubscriptionWrite(held, { ...version, status: subscription.status });
-  // Prices carry their own guard: a stale subscription snapshot may still hold the newest copy of a price.
-  for (const price of embeddedPrices(subscription)) await savePrice(tx, price, version);
-  if (!decision.write) return decision;
-
-  const row = {
-    customerId: subscription.stripeCustomerId,
-    status: subscription.status,
-    cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-    cancelAt: subscription.cancelAt,
-    canceledAt: subscription.canceledAt,
-    endedAt: subscription.endedAt,
-    currentPeriodStart: subscription.currentPeriodStart,
-    currentPeriodEnd: subscription.currentPeriodEnd,
-    pauseCollection:
-      subscription.pauseCollection === null
-        ? Prisma.DbNull
-        : {
-            behavior: subscription.pauseCollection.behavior,
-            resumesAt: subscription.pauseCollection.resumesAt?.toISOString() ?? null,
-          },
-    metadata: subscription.metadata,
-    stripeCreated: subscription.stripeCreated,
-    eventCreated: version.eventCreated,
-    eventId: version.eventId,
-  };
-  if (held === null) await tx.subscription.create({ data: { id, ...row } });
-  else await tx.subscription.update({ where: { id }, data: row });
-
-  const itemIds = subscription.items.map((item) => item.stripeSubscriptionItemId);
-  // A truncated items list says nothing about the items it left out.
-  if (subscription.itemsComplete)
-    await tx.subscriptionItem.deleteMany({ where: { subscriptionId: id, id: { notIn: itemIds } } });
-  for (const item of subscription.items) {
-    const itemRow = {
-      subscriptionId: id,
-      priceId: item.stripePriceId,
-      productId: item.stripeProductId,
-      quantity: item.quantity,
-      currentPeriodStart: item.currentPeriodStart,
-      currentPeriodEnd: item.currentPeriodEnd,
-    };
-    await tx.subscriptionItem.upsert({
-      where: { id: item.stripeSubscriptionItemId },
-      create: { id: item.stripeSubscriptionItemId, ...itemRow },
-      update: itemRow,
-    });
+  const version = versionOf(event);
+  let write = await inMirrorTransaction(ctx.db, (tx) => saveSubscription(tx, subscription, version, "ask"));
+  let detail = `subscription ${id} ${subscription.status}, ${subscription.items.length} item(s)`;
+  if (!write.decision.write && write.decision.ask) {
+    const question = { object: "subscription" as const, id, reason: write.decision.reason };
+    const truth = await askStripe(handler, question, () => fetchSubscription(ctx.stripe, id));
+    if (truth === null) {
+      write = await inMirrorTransaction(ctx.db, (tx) => saveSubscription(tx, subscription, version, "rule"));
+    } else {
+      write = await saveFetchedSubscription(ctx, truth);
+      detail = `subscription ${id} ${truth.snapshot.status} as Stripe has it (${question.reason})`;
+    }
   }
-
-  return decision;
-}
-
-/** One snapshot per price id, in id order so that concurrent writers lock prices in the same order. */
-function embeddedPrices(subscription: SubscriptionSnapshot): PriceSnapshot[] {
-  const byId = new Map<string, PriceSnapshot>();
-  for (const item of subscription.items)
-    if (item.price !== null) byId.set(item.price.stripePriceId, item.price);
-  return [...byId.values()].sort((a, b) => (a.stripePriceId < b.stripePriceId ? -1 : 1));
+  const outcome = outcomeOf(write.decision, detail);
+  if (outcome.status === "applied")
+    await applyEntitlementsForCustomer(ctx, subscription.stripeCustomerId, causeOf(event));
+  return outcome;
 }

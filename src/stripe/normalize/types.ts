@@ -110,3 +110,56 @@ export type InvoiceSnapshot = {
   /** false when Stripe truncated the lines list (`has_more`): the lines present are not all of them. */
   linesComplete: boolean;
 };
+
+/** A charge, as far as refunds and disputes need it. Amounts in minor units. */
+export type ChargeSnapshot = {
+  stripeChargeId: string;
+  /** null for a guest payment: there is no customer whose access it bought. */
+  stripeCustomerId: string | null;
+  /** `charge.invoice` exists only before 2025-03-31.basil; from then on the payment intent leads to the invoice. */
+  stripeInvoiceId: string | null;
+  stripePaymentIntentId: string | null;
+  currency: string;
+  amountMinor: bigint;
+  amountCapturedMinor: bigint;
+  amountRefundedMinor: bigint;
+  /** Stripe's own flag: the whole charge is refunded. */
+  refunded: boolean;
+};
+
+export type RefundSnapshot = {
+  stripeRefundId: string;
+  stripeChargeId: string | null;
+  stripePaymentIntentId: string | null;
+  /** pending, requires_action, succeeded, failed, canceled. */
+  status: string | null;
+  amountMinor: bigint;
+  /** The charge when the payload embeds it (expanded); otherwise only its id is known. */
+  charge: ChargeSnapshot | null;
+};
+
+export type DisputeSnapshot = {
+  stripeDisputeId: string;
+  stripeChargeId: string | null;
+  stripePaymentIntentId: string | null;
+  /** needs_response, under_review, won, lost, warning_needs_response, warning_under_review, warning_closed, prevented. */
+  status: string;
+  amountMinor: bigint;
+  charge: ChargeSnapshot | null;
+};
+
+export type CheckoutSessionSnapshot = {
+  stripeCheckoutSessionId: string;
+  /** payment, setup or subscription. */
+  mode: string | null;
+  status: string | null;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+};
+
+/**
+ * A snapshot read from Stripe's API rather than from an event. `fetchedAt` is the time the mirror guard compares
+ * with event times: the end of the second before the read started, so anything Stripe stamps in the read's own
+ * second or later counts as newer.
+ */
+export type Fetched<T> = { snapshot: T; fetchedAt: Date };

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { SyncOutcome } from "../../../src/sync/types.js";
 import { type Json, stripeFixture, stripeFixtureNames } from "../../support/builders.js";
+import { aCharge } from "./payment-builders.js";
+import { serveCharge, serveInvoicePaymentsOf } from "./stripe-fake.js";
 import {
   createSyncHarness,
   EXTERNAL_ID_KEY,
@@ -12,6 +14,21 @@ import {
 let harness: SyncHarness;
 beforeAll(async () => {
   harness = await createSyncHarness();
+  // The charges the dispute and refund payloads name, and the invoices their payment intents paid.
+  serveCharge(
+    aCharge({ id: DISPUTED_CHARGE, customer: "cus_disputed_fixture", paymentIntent: DISPUTED_INTENT }),
+  );
+  serveInvoicePaymentsOf(DISPUTED_INTENT, "in_disputed_fixture");
+  serveCharge(
+    aCharge({
+      id: REFUNDED_CHARGE,
+      customer: "cus_refunded_fixture",
+      paymentIntent: REFUNDED_INTENT,
+      amount: 1000,
+      amountRefunded: 1000,
+    }),
+  );
+  serveInvoicePaymentsOf(REFUNDED_INTENT, null);
 });
 afterAll(async () => {
   await harness.close();
@@ -26,15 +43,68 @@ type Expectation = { outcome: SyncOutcome["status"]; rows?: (envelope: Json) => 
 
 const ignored: Expectation = { outcome: "ignored" };
 
+const DISPUTED_CHARGE = "ch_1IqtGAJDPojXS6LNstgEfUji";
+const DISPUTED_INTENT = "pi_1IqtG9JDPojXS6LNOGnYrIqq";
+const REFUNDED_CHARGE = "ch_1NirD82eZvKYlo2CIvbtLWuY";
+const REFUNDED_INTENT = "pi_1GszsK2eZvKYlo2CfhZyoZLp";
+
+/** The dispute payloads are inquiries (warning_needs_response): under the default policy an open one holds access. */
+const disputeHeld: Expectation = {
+  outcome: "applied",
+  rows: async (envelope) => {
+    expect(
+      await harness.db.entitlementHold.findUniqueOrThrow({
+        where: { kind_reference: { kind: "dispute", reference: "dp_1MLuxQJDPojXS6LNrukJCBBG" } },
+      }),
+    ).toMatchObject({
+      customerId: "cus_disputed_fixture",
+      reason: "payment_disputed",
+      eventId: envelope["id"],
+      eventCreated: at(1619701111),
+      releasedAt: null,
+    });
+  },
+};
+
 /** What applying each copied real event must leave in the mirrors. */
 const EXPECTED: Record<string, Expectation> = {
-  "2020-03-02__charge.dispute.closed__stripe-sync-engine.json": ignored,
-  "2020-03-02__charge.dispute.created__stripe-sync-engine.json": ignored,
-  "2020-03-02__charge.refunded__stripe-sync-engine.json": ignored,
+  "2020-03-02__charge.dispute.closed__stripe-sync-engine.json": disputeHeld,
+  "2020-03-02__charge.dispute.created__stripe-sync-engine.json": disputeHeld,
+  "2020-03-02__charge.refunded__stripe-sync-engine.json": {
+    outcome: "applied",
+    rows: async (envelope) => {
+      // The whole 2500 was refunded; the charge names its invoice (a pre-basil payload).
+      expect(
+        await harness.db.entitlementHold.findUniqueOrThrow({
+          where: { kind_reference: { kind: "refund", reference: "ch_3Kl36gJDPojXS6LN0DCM4A8l" } },
+        }),
+      ).toMatchObject({
+        customerId: "cus_J7Mkgr8mvbl1eK",
+        reason: "payment_refunded",
+        eventId: envelope["id"],
+      });
+    },
+  },
+  // A payment-mode checkout: no subscription to apply.
   "2020-03-02__checkout.session.completed__stripe-sync-engine.json": ignored,
   "2020-03-02__credit_note.created__stripe-sync-engine.json": ignored,
   "2020-03-02__entitlements.active_entitlement_summary.updated__stripe-sync-engine.json": ignored,
-  "2020-03-02__refund.created__stripe-sync-engine.json": ignored,
+  "2020-03-02__refund.created__stripe-sync-engine.json": {
+    outcome: "applied",
+    rows: async (envelope) => {
+      // The refund names only its charge: the customer and the refunded total come from Stripe's copy of it.
+      expect(
+        await harness.db.entitlementHold.findUniqueOrThrow({
+          where: { kind_reference: { kind: "refund", reference: REFUNDED_CHARGE } },
+        }),
+      ).toMatchObject({
+        customerId: "cus_refunded_fixture",
+        subscriptionId: null,
+        eventId: envelope["id"],
+        releasedAt: null,
+      });
+    },
+  },
   "2020-03-02__subscription_schedule.canceled__stripe-sync-engine.json": ignored,
   "2020-03-02__subscription_schedule.completed__stripe-sync-engine.json": ignored,
   "2020-03-02__subscription_schedule.created__stripe-sync-engine.json": ignored,
@@ -230,5 +300,7 @@ async function snapshotMirrors() {
     prices: strip(await harness.db.price.findMany({ orderBy: { id: "asc" } })),
     invoices: strip(await harness.db.invoice.findMany({ orderBy: { id: "asc" } })),
     lines: await harness.db.invoiceLine.findMany({ orderBy: { id: "asc" } }),
+    holds: await harness.db.entitlementHold.findMany({ orderBy: { reference: "asc" } }),
+    access: await harness.db.accessLog.count(),
   };
 }

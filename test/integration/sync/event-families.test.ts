@@ -85,7 +85,7 @@ describe("event families", () => {
   it.each([
     "invoice.upcoming",
     "price.deleted",
-    "charge.refunded",
+    "payment_intent.succeeded",
     "customer.subscription.unknown_future_event",
   ])("%s is ignored with a reason", async (type) => {
     const outcome = await harness.apply(anEvent(type, anInvoice()));

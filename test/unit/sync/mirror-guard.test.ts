@@ -4,6 +4,7 @@ import {
   decideInvoiceWrite,
   decidePriceWrite,
   decideSubscriptionWrite,
+  type GuardDecision,
 } from "../../../src/sync/mirror-guard.js";
 
 const t = (seconds: number) => new Date(1_767_225_600_000 + seconds * 1000);
@@ -28,23 +29,38 @@ describe("decidePriceWrite", () => {
   });
 });
 
+type Expected = "write" | "skip" | "ask";
+const verdict = (decision: GuardDecision): Expected =>
+  decision.write ? "write" : decision.ask ? "ask" : "skip";
+
 describe("decideSubscriptionWrite", () => {
-  it.each([
-    ["newer active over past_due", "past_due", 5, "active", 10, true],
-    ["older snapshot", "active", 10, "past_due", 5, false],
-    ["same-second tie between live statuses", "active", 10, "past_due", 10, true],
-    ["canceled, then a same-second active", "canceled", 10, "active", 10, false],
-    ["canceled, then a later-stamped active", "canceled", 10, "active", 20, false],
-    ["canceled again", "canceled", 10, "canceled", 10, true],
-    ["incomplete_expired, then incomplete", "incomplete_expired", 10, "incomplete", 10, false],
-    ["active, then a same-second incomplete (created processed late)", "active", 10, "incomplete", 10, false],
-    ["incomplete, then active", "incomplete", 10, "active", 10, true],
-    ["incomplete, then incomplete_expired", "incomplete", 10, "incomplete_expired", 20, true],
-    ["a bare row no event wrote", null, null, "active", 10, true],
-  ] as const)("%s -> write %s", (_case, heldStatus, heldAt, status, at, write) => {
+  it.each<[string, string | null, number | null, string, number, Expected]>([
+    ["newer active over past_due", "past_due", 5, "active", 10, "write"],
+    ["older snapshot", "active", 10, "past_due", 5, "skip"],
+    ["same-second tie between live statuses", "active", 10, "past_due", 10, "ask"],
+    ["same-second tie between past_due and unpaid", "past_due", 10, "unpaid", 10, "ask"],
+    ["the same status again in the same second", "past_due", 10, "past_due", 10, "write"],
+    ["canceled, then a same-second active (canceled is last)", "canceled", 10, "active", 10, "skip"],
+    ["canceled, then a later-stamped active (in question)", "canceled", 10, "active", 20, "ask"],
+    ["canceled and incomplete_expired in one second", "canceled", 10, "incomplete_expired", 10, "ask"],
+    ["canceled again", "canceled", 10, "canceled", 10, "write"],
+    ["active, then a same-second canceled", "active", 10, "canceled", 10, "write"],
+    ["incomplete_expired, then incomplete", "incomplete_expired", 10, "incomplete", 10, "skip"],
+    [
+      "active, then a same-second incomplete (created processed late)",
+      "active",
+      10,
+      "incomplete",
+      10,
+      "skip",
+    ],
+    ["incomplete, then active", "incomplete", 10, "active", 10, "write"],
+    ["incomplete, then incomplete_expired", "incomplete", 10, "incomplete_expired", 20, "write"],
+    ["a bare row no event wrote", null, null, "active", 10, "write"],
+  ])("%s -> %s", (_case, heldStatus, heldAt, status, at, expected) => {
     const held =
       heldStatus === null ? null : { status: heldStatus, eventCreated: heldAt === null ? null : t(heldAt) };
-    expect(decideSubscriptionWrite(held, { ...incoming(at), status }).write).toBe(write);
+    expect(verdict(decideSubscriptionWrite(held, { ...incoming(at), status }, "ask"))).toBe(expected);
   });
 
   it("explains why a canceled subscription stays canceled", () => {
@@ -52,26 +68,82 @@ describe("decideSubscriptionWrite", () => {
       decideSubscriptionWrite(
         { status: "canceled", eventCreated: t(10) },
         { ...incoming(10), status: "active" },
+        "ask",
       ),
     ).toEqual({ write: false, reason: "terminal: subscription is canceled and cannot become active" });
+  });
+
+  it("says what holds without Stripe: a live tie is applied, a terminal state kept", () => {
+    const tie = decideSubscriptionWrite(
+      { status: "active", eventCreated: t(10) },
+      { ...incoming(10), status: "past_due" },
+      "ask",
+    );
+    expect(tie).toEqual({
+      write: false,
+      reason: "tie: past_due in the same second as the held active",
+      ask: { fallback: { write: true } },
+    });
+    expect(
+      decideSubscriptionWrite(
+        { status: "active", eventCreated: t(10) },
+        { ...incoming(10), status: "past_due" },
+        "rule",
+      ),
+    ).toEqual({ write: true });
+    expect(
+      decideSubscriptionWrite(
+        { status: "canceled", eventCreated: t(10) },
+        { ...incoming(20), status: "active" },
+        "rule",
+      ),
+    ).toEqual({ write: false, reason: "terminal: subscription is canceled and cannot become active" });
+  });
+
+  it("lets Stripe's own copy through on time alone, and never over newer data", () => {
+    const canceled = { status: "canceled", eventCreated: t(10) };
+    expect(decideSubscriptionWrite(canceled, { ...incoming(11), status: "active" }, "fetched")).toEqual({
+      write: true,
+    });
+    expect(decideSubscriptionWrite(canceled, { ...incoming(9), status: "active" }, "fetched")).toEqual({
+      write: false,
+      reason: "stale",
+    });
   });
 });
 
 describe("decideInvoiceWrite", () => {
-  it.each([
-    ["open over draft, later", "draft", 5, "open", 10, true],
-    ["draft in the same second as open", "open", 10, "draft", 10, false],
-    ["open in the same second as paid", "paid", 10, "open", 10, false],
-    ["open later than paid (paid is final)", "paid", 10, "open", 20, false],
-    ["paid again (payment_succeeded after paid)", "paid", 10, "paid", 10, true],
-    ["paid over uncollectible", "uncollectible", 10, "paid", 20, true],
-    ["open after void", "void", 10, "open", 10, false],
-    ["updated after a deleted draft", "deleted", 10, "draft", 10, false],
-    ["older snapshot", "open", 10, "open", 5, false],
-  ] as const)("%s -> write %s", (_case, heldStatus, heldAt, status, at, write) => {
+  it.each<[string, string, number, string, number, Expected]>([
+    ["open over draft, later", "draft", 5, "open", 10, "write"],
+    ["draft in the same second as open", "open", 10, "draft", 10, "skip"],
+    ["open in the same second as paid", "paid", 10, "open", 10, "skip"],
+    ["open later than paid (in question)", "paid", 10, "open", 20, "ask"],
+    ["paid and void in one second", "void", 10, "paid", 10, "ask"],
+    ["paid again (payment_succeeded after paid)", "paid", 10, "paid", 10, "write"],
+    ["paid over uncollectible", "uncollectible", 10, "paid", 20, "write"],
+    ["uncollectible in the same second as open", "open", 10, "uncollectible", 10, "write"],
+    ["open after void", "void", 10, "open", 10, "skip"],
+    ["updated after a deleted draft", "deleted", 10, "draft", 10, "skip"],
+    ["older snapshot", "open", 10, "open", 5, "skip"],
+  ])("%s -> %s", (_case, heldStatus, heldAt, status, at, expected) => {
     expect(
-      decideInvoiceWrite({ status: heldStatus, eventCreated: t(heldAt) }, { ...incoming(at), status }).write,
-    ).toBe(write);
+      verdict(
+        decideInvoiceWrite(
+          { status: heldStatus, eventCreated: t(heldAt) },
+          { ...incoming(at), status },
+          "ask",
+        ),
+      ),
+    ).toBe(expected);
+  });
+
+  it("keeps a paid invoice paid without Stripe, and takes Stripe's copy when it is newer", () => {
+    const paid = { status: "paid", eventCreated: t(10) };
+    expect(decideInvoiceWrite(paid, { ...incoming(20), status: "open" }, "rule")).toEqual({
+      write: false,
+      reason: "terminal: invoice is paid and cannot become open",
+    });
+    expect(decideInvoiceWrite(paid, { ...incoming(20), status: "void" }, "fetched")).toEqual({ write: true });
   });
 });
 
