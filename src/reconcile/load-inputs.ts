@@ -12,6 +12,7 @@ import {
   type UnreadableObject,
 } from "../stripe/fetchers.js";
 import type * as StripeSnapshot from "../stripe/normalize/index.js";
+import { saveFetchedInvoices } from "../sync/save-fetched.js";
 import { findAccessWindows } from "./checks/access-not-revoked.js";
 import { findMeteredLines } from "./checks/billing-mismatch.js";
 import type { PriceTier, TransformQuantity } from "./pricing.js";
@@ -131,6 +132,7 @@ async function loadInvoices(
     from: period.from,
     to: new Date(period.to.getTime() + INVOICE_LOOKAHEAD_MS),
   });
+  await saveFetchedInvoices(ctx, fetched);
   const fromStripe = fetched.invoices
     .map(fromStripeInvoice)
     .filter((invoice) => invoice.lines.some((line) => overlaps(line, period)));
