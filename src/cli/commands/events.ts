@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import type { AppContext } from "../../app-context.js";
 import { backfillStripeEvents } from "../../ingest/backfill-events.js";
+import { backfillSubscriptionObjects } from "../../ingest/backfill-objects.js";
 import { replayStripeEvent } from "../../ingest/replay-event.js";
 import { parseSince } from "../../ingest/since.js";
 import { STRIPE_EVENT_RETENTION_DAYS } from "../../stripe/event-fetchers.js";
@@ -8,7 +10,7 @@ import { fail, runOneShot } from "../runtime.js";
 export function registerEventsCommands(program: Command): void {
   const events = program
     .command("events")
-    .description("stored Stripe events: replay one, backfill missed ones");
+    .description("stored Stripe events: replay one, backfill missed ones (and missed subscriptions)");
 
   events
     .command("replay")
@@ -29,31 +31,53 @@ export function registerEventsCommands(program: Command): void {
 
   events
     .command("backfill")
-    .requiredOption("--since <when>", "ISO date or date-time, or a duration back from now (90m, 2h, 3d)")
-    .description("list Stripe's events since a time and store and enqueue the ones never received")
-    .action(async (options: { since: string }) => {
-      const since = parseSince(options.since, new Date());
-      if (since === null)
+    .option("--since <when>", "ISO date or date-time, or a duration back from now (90m, 2h, 3d)")
+    .option(
+      "--objects",
+      "also list every subscription in Stripe (status=all) and save it to the mirror, recomputing access of customers whose subscriptions changed",
+    )
+    .description(
+      "list Stripe's events since a time and store and enqueue the ones never received (--since); " +
+        "and/or repair the subscription mirror from Stripe's current objects (--objects), beyond the 30-day event history",
+    )
+    .action(async (options: { since?: string; objects?: boolean }) => {
+      if (options.since === undefined && !options.objects) fail("give --since <when>, --objects, or both");
+      const since = options.since === undefined ? null : parseSince(options.since, new Date());
+      if (options.since !== undefined && since === null)
         fail(`--since: "${options.since}" is neither an ISO date nor a duration like 2h or 3d`);
       await runOneShot(async (ctx) => {
-        const result = await backfillStripeEvents(
-          ctx,
-          { since, target: { queue: ctx.queues.stripeEvents } },
-          ctx.logger,
-        );
-        if (result.beyondRetention) {
+        if (since !== null) await backfillEvents(ctx, since);
+        if (options.objects) {
+          const result = await backfillSubscriptionObjects(ctx, ctx.logger);
           process.stdout.write(
-            `note: --since ${since.toISOString()} is beyond Stripe's ${STRIPE_EVENT_RETENTION_DAYS}-day event history; ` +
-              `events before ${result.from.toISOString()} cannot be listed\n`,
+            `listed ${result.listed} subscriptions as of ${result.fetchedAt.toISOString()}: ` +
+              `${result.created} never mirrored, ${result.updated} out of date, ${result.unchanged} unchanged, ` +
+              `${result.newerHeld} newer in the mirror` +
+              (result.unreadable > 0 ? `, ${result.unreadable} unreadable` : "") +
+              `; access recomputed for ${result.customers} customer(s), ${result.accessChanges} change(s)\n`,
           );
         }
-        process.stdout.write(
-          `listed ${result.listed} events created ${result.from.toISOString()} to ${result.until.toISOString()}: ` +
-            `${result.stored} never received (stored as backfill, ${result.enqueued} enqueued), ` +
-            `${result.alreadyStored} already stored` +
-            (result.unreadable > 0 ? `, ${result.unreadable} unreadable` : "") +
-            "\n",
-        );
       });
     });
+}
+
+async function backfillEvents(ctx: AppContext, since: Date): Promise<void> {
+  const result = await backfillStripeEvents(
+    ctx,
+    { since, target: { queue: ctx.queues.stripeEvents } },
+    ctx.logger,
+  );
+  if (result.beyondRetention) {
+    process.stdout.write(
+      `note: --since ${since.toISOString()} is beyond Stripe's ${STRIPE_EVENT_RETENTION_DAYS}-day event history; ` +
+        `events before ${result.from.toISOString()} cannot be listed\n`,
+    );
+  }
+  process.stdout.write(
+    `listed ${result.listed} events created ${result.from.toISOString()} to ${result.until.toISOString()}: ` +
+      `${result.stored} never received (stored as backfill, ${result.enqueued} enqueued), ` +
+      `${result.alreadyStored} already stored` +
+      (result.unreadable > 0 ? `, ${result.unreadable} unreadable` : "") +
+      "\n",
+  );
 }
