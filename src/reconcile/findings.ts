@@ -29,6 +29,13 @@ export type FindingDraft = {
   evidence: Record<string, unknown>;
 };
 
+/** What a run did about a finding after saving it: its new status, and its evidence with what was done. */
+export type FindingResolution = {
+  fingerprint: string;
+  status: "open" | "fixed";
+  evidence: Record<string, unknown>;
+};
+
 /**
  * The identity of a problem: its category and the ids that locate it, never its amounts, so the same problem
  * found on two nights (with grown usage) is one finding.

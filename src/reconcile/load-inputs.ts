@@ -6,6 +6,7 @@ import {
   fetchInvoicesCreated,
   fetchMeterEventNames,
   fetchPrice,
+  fetchStartedAt,
   fetchSubscriptionsOf,
   mapConcurrently,
   STRIPE_READ_CONCURRENCY,
@@ -13,14 +14,16 @@ import {
 } from "../stripe/fetchers.js";
 import type * as StripeSnapshot from "../stripe/normalize/index.js";
 import { saveFetchedInvoices } from "../sync/save-fetched.js";
-import { findAccessWindows } from "./checks/access-not-revoked.js";
+import { findAccessWindows, findLapsedSubscriptionIds } from "./checks/access-not-revoked.js";
 import { findMeteredLines } from "./checks/billing-mismatch.js";
+import { loadMirroredSubscriptions } from "./load-mirrored-subscriptions.js";
 import type { PriceTier, TransformQuantity } from "./pricing.js";
 import type {
   EntitlementSnapshot,
   FeatureBilling,
   InvoiceLineSnapshot,
   InvoiceSnapshot,
+  MirroredSubscription,
   PriceSnapshot,
   SubscriptionSnapshot,
 } from "./snapshots.js";
@@ -34,11 +37,20 @@ export type ReconcileInputs = {
   prices: Map<string, PriceSnapshot>;
   entitlements: EntitlementSnapshot[];
   subscriptionsByCustomer: Map<string, SubscriptionSnapshot[]>;
+  /** The same subscriptions as Stripe returned them, for enforcement to save into the mirror. */
+  stripeSubscriptions: StripeSubscriptions;
+  mirroredSubscriptions: Map<string, MirroredSubscription>;
   usage: Map<string, string>;
   periodTo: Date;
   fallbackCurrency: string;
   /** Stripe objects that could not be read: named in the progress output, never silently dropped. */
   unreadable: UnreadableObject[];
+};
+
+/** Every subscription of each judged customer as Stripe listed it (status=all), and when the listing started. */
+export type StripeSubscriptions = {
+  fetchedAt: Date;
+  byCustomer: Map<string, StripeSnapshot.SubscriptionSnapshot[]>;
 };
 
 export type Progress = (message: string) => void;
@@ -59,6 +71,7 @@ export async function loadReconcileInputs(
   const { invoices, unreadable } = await loadInvoices(ctx, period, progress);
   const entitlements = await loadHeldEntitlements(ctx);
   const customers = [...new Set(entitlements.map((entitlement) => entitlement.customerId))].sort();
+  const subscriptionsFetchedAt = fetchStartedAt();
   const fetched = await mapConcurrently(customers, STRIPE_READ_CONCURRENCY, (customer) =>
     fetchSubscriptionsOf(ctx.stripe, customer),
   );
@@ -89,7 +102,12 @@ export async function loadReconcileInputs(
   ]);
   const usage = await loadUsage(ctx, windows);
   progress(`ledger usage read for ${windows.length} customer, feature and period window(s)`);
-  return { ...inputs, usage, unreadable };
+  const mirroredSubscriptions = await loadMirroredSubscriptions(ctx.db, findLapsedSubscriptionIds(inputs));
+  const stripeSubscriptions = {
+    fetchedAt: subscriptionsFetchedAt,
+    byCustomer: new Map(customers.map((customer, index) => [customer, fetched[index]!])),
+  };
+  return { ...inputs, usage, unreadable, mirroredSubscriptions, stripeSubscriptions };
 }
 
 /** The catalog's metered features and how Stripe bills each (meter event name, or an explicit price). */

@@ -1,10 +1,12 @@
 import type { AppContext } from "../app-context.js";
 import { DomainError } from "../errors.js";
 import type { Report } from "../report/report.js";
+import { applyAccessEnforcement } from "./apply-enforcement.js";
 import { decideFindings } from "./decide-findings.js";
 import { isoTime } from "./findings.js";
 import { loadReconcileInputs, type Progress } from "./load-inputs.js";
-import { saveRunFailure, saveRunResults } from "./save-run.js";
+import { saveRunFailure, saveRunFindings, saveRunReport } from "./save-run.js";
+import { enforcementModeOf } from "./settings.js";
 
 export const RECONCILE_TRIGGERS = ["cli", "schedule", "api", "demo"] as const;
 export type ReconcileTrigger = (typeof RECONCILE_TRIGGERS)[number];
@@ -15,8 +17,9 @@ export type ReconcileRequest = { from: Date; to: Date; trigger: ReconcileTrigger
 export type ReconcileResult = { runId: string; report: Report };
 
 /**
- * One reconciliation run: a run row, then load (mirror, Stripe, ledger) -> decide (pure checks) -> apply (one
- * transaction). A failure marks the run failed with its reason and is rethrown for the caller to classify.
+ * One reconciliation run: a run row, then load (mirror, Stripe, ledger) -> decide (pure checks) -> save the
+ * findings -> enforce (LEAKGUARD_ENFORCE_ON_AUDIT=revoke: revoke access held after payment ended, finding fixed)
+ * -> save the report. A failure marks the run failed with its reason and is rethrown for the caller to classify.
  */
 export async function runReconciliation(
   ctx: AppContext,
@@ -24,6 +27,7 @@ export async function runReconciliation(
   onProgress: Progress = () => {},
 ): Promise<ReconcileResult> {
   assertValidPeriod(request);
+  const mode = enforcementModeOf(ctx.config);
   const run = await ctx.db.reconciliationRun.create({
     data: { periodFrom: request.from, periodTo: request.to, status: "running", trigger: request.trigger },
   });
@@ -39,7 +43,12 @@ export async function runReconciliation(
     const inputs = await loadReconcileInputs(ctx, request, progress);
     const findings = decideFindings(inputs);
     progress(`${findings.length} finding(s)`);
-    const report = await saveRunResults(ctx.db, run, findings, inputs.fallbackCurrency);
+    await saveRunFindings(ctx.db, run, findings);
+    const resolutions =
+      mode === "revoke"
+        ? await applyAccessEnforcement(ctx, run.id, findings, inputs.stripeSubscriptions, progress)
+        : [];
+    const report = await saveRunReport(ctx.db, run, findings, resolutions, inputs.fallbackCurrency);
     progress(`run ${run.id} completed`);
     return { runId: run.id, report };
   } catch (error) {

@@ -46,6 +46,15 @@ export type SubscriptionSnapshot = {
   items: SubscriptionItemSnapshot[];
 };
 
+/**
+ * What leakguard itself knew of a subscription Stripe reports ended: its mirrored status (null = never mirrored)
+ * and the `customer.subscription.deleted` webhook, if one was stored, to say why access outlived it.
+ */
+export type MirroredSubscription = {
+  status: string | null;
+  deletionEvent: { id: string; status: string } | null;
+};
+
 export type EntitlementSnapshot = {
   customerId: string;
   feature: string;

@@ -1,11 +1,17 @@
 import { type FindingDraft, fingerprintOf, isoTime } from "../findings.js";
 import { type Dec, toMinorString } from "../money.js";
 import { priceQuantity } from "../pricing.js";
-import type { EntitlementSnapshot, PriceSnapshot, SubscriptionSnapshot } from "../snapshots.js";
+import type {
+  EntitlementSnapshot,
+  MirroredSubscription,
+  PriceSnapshot,
+  SubscriptionSnapshot,
+} from "../snapshots.js";
 import { NO_USAGE, type UsageTotals, type UsageWindow, usageIn } from "../usage-windows.js";
 import { type FeatureMapping, featureOfPrice } from "./feature-of-price.js";
 
-export type AccessNotRevokedInput = FeatureMapping & {
+/** What finding a lapse takes: who holds access, and every subscription Stripe has for them. */
+export type LapseInput = FeatureMapping & {
   entitlements: readonly EntitlementSnapshot[];
   /** Every subscription Stripe has for a customer (status=all); customers not fetched are not judged. */
   subscriptionsByCustomer: ReadonlyMap<string, readonly SubscriptionSnapshot[]>;
@@ -13,6 +19,11 @@ export type AccessNotRevokedInput = FeatureMapping & {
   periodTo: Date;
   /** Currency of a finding when the customer has no subscription to take one from. */
   fallbackCurrency: string;
+};
+
+export type AccessNotRevokedInput = LapseInput & {
+  /** leakguard's own record of each ended subscription (by id), to say why access outlived it. */
+  mirroredSubscriptions: ReadonlyMap<string, MirroredSubscription>;
 };
 
 /** Statuses in which Stripe still expects to be paid, so access is due. */
@@ -28,7 +39,7 @@ type Lapse = {
 };
 
 /** Customers holding access (active or grace) although none of their subscriptions entitles them any more. */
-function findLapses(input: AccessNotRevokedInput): Lapse[] {
+function findLapses(input: LapseInput): Lapse[] {
   const held = new Map<string, EntitlementSnapshot[]>();
   for (const entitlement of input.entitlements) {
     if (entitlement.status === "revoked") continue;
@@ -71,8 +82,41 @@ function windowAfterEnd(lapse: Lapse, feature: string, periodTo: Date): UsageWin
   return { customerId: lapse.customerId, feature, from: lapse.endedAt, to: periodTo };
 }
 
+/** The ended subscriptions of customers still holding access: whose mirror history explains each finding. */
+export function findLapsedSubscriptionIds(input: LapseInput): string[] {
+  return findLapses(input).flatMap((lapse) => (lapse.ended === null ? [] : [lapse.ended.id]));
+}
+
+/**
+ * Why access outlived the subscription, in one sentence: what Stripe says, then what leakguard missed, e.g.
+ * "subscription sub_1 is canceled in Stripe since 2026-11-20T00:00:00Z; the deletion webhook never arrived".
+ */
+export function explainLapse(
+  customerId: string,
+  ended: SubscriptionSnapshot | null,
+  endedAt: Date | null,
+  mirrored: MirroredSubscription | undefined,
+): string {
+  if (ended === null)
+    return `Stripe lists no subscription for ${customerId}, yet leakguard still grants access`;
+  const since = endedAt === null ? "" : ` since ${isoTime(endedAt)}`;
+  const stripeSays = `subscription ${ended.id} is ${ended.status} in Stripe${since}`;
+  const mirrorStatus = mirrored?.status ?? null;
+  const event = mirrored?.deletionEvent ?? null;
+  if (mirrorStatus === null && event === null)
+    return `${stripeSays}; no webhook for it was ever applied (the mirror has no copy of it)`;
+  if (mirrorStatus === ended.status)
+    return `${stripeSays}; the mirror has it ${mirrorStatus} too, but access was never recomputed`;
+  const mirrorSays =
+    mirrorStatus === null ? "the mirror has no copy of it" : `the mirror still says ${mirrorStatus}`;
+  if (event !== null)
+    return `${stripeSays}; the deletion webhook ${event.id} arrived but was not applied (${event.status}; ${mirrorSays})`;
+  if (ended.status === "canceled") return `${stripeSays}; the deletion webhook never arrived (${mirrorSays})`;
+  return `${stripeSays}; the webhook announcing it never arrived (${mirrorSays})`;
+}
+
 /** The usage windows the check needs: each lapsed feature's usage from the subscription's end to the period end. */
-export function findAccessWindows(input: AccessNotRevokedInput): UsageWindow[] {
+export function findAccessWindows(input: LapseInput): UsageWindow[] {
   return findLapses(input).flatMap((lapse) =>
     lapse.entitlements
       .map((entitlement) => windowAfterEnd(lapse, entitlement.feature, input.periodTo))
@@ -106,6 +150,12 @@ export function checkAccessNotRevoked(input: AccessNotRevokedInput & { usage: Us
         amountMinor: toMinorString(amountMinor),
         currency: billing?.price.currency ?? lapse.ended?.currency ?? input.fallbackCurrency,
         evidence: {
+          why: explainLapse(
+            lapse.customerId,
+            lapse.ended,
+            lapse.endedAt,
+            lapse.ended === null ? undefined : input.mirroredSubscriptions.get(lapse.ended.id),
+          ),
           subscription: lapse.ended?.id ?? null,
           subscription_status: lapse.ended?.status ?? null,
           ended_at: lapse.endedAt === null ? null : isoTime(lapse.endedAt),

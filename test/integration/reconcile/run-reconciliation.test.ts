@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Config } from "../../../src/config/config.js";
 import { aMeter, anInvoice, aPrice, aSubscription } from "../../../src/demo/stripe-objects.js";
 import type { StripeObject } from "../../../src/demo/stripe-params.js";
 import { parseCatalog } from "../../../src/entitlements/catalog.js";
@@ -303,7 +304,10 @@ async function seedMirrorAndLedger(): Promise<void> {
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  t = await createTestApp({ extend: (ctx) => ({ ...ctx, catalog }) });
+  // Flag only: these runs are about finding and storing; revoking what they find is access-enforcement.test.ts's.
+  t = await createTestApp({
+    extend: (ctx) => ({ ...ctx, catalog, config: { ...ctx.config, enforceOnAudit: "flag" } as Config }),
+  });
   await seedMirrorAndLedger();
 });
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   checkAccessNotRevoked,
+  explainLapse,
   findAccessWindows,
+  findLapsedSubscriptionIds,
 } from "../../../src/reconcile/checks/access-not-revoked.js";
-import type { SubscriptionSnapshot } from "../../../src/reconcile/snapshots.js";
+import type { MirroredSubscription, SubscriptionSnapshot } from "../../../src/reconcile/snapshots.js";
 import { usageWindowKey } from "../../../src/reconcile/usage-windows.js";
 import {
   API_CALLS,
@@ -19,8 +21,13 @@ import {
 const ENDED = new Date("2026-11-20T00:00:00Z");
 const canceled = aSubscription({ status: "canceled", canceledAt: ENDED, endedAt: ENDED });
 
-function input(subscriptions: SubscriptionSnapshot[], entitlements = [anEntitlement()]) {
+function input(
+  subscriptions: SubscriptionSnapshot[],
+  entitlements = [anEntitlement()],
+  mirroredSubscriptions: ReadonlyMap<string, MirroredSubscription> = new Map(),
+) {
   return {
+    mirroredSubscriptions,
     prices: pricesOf(aPrice()),
     meterEventNames: METERS,
     features: [TOKENS, API_CALLS],
@@ -117,5 +124,55 @@ describe("checkAccessNotRevoked", () => {
     expect(findings).toMatchObject([
       { feature: "tokens", amountMinor: "0", evidence: { subscription: "sub_a", ended_at: null } },
     ]);
+  });
+
+  it("says why the access outlived the subscription, from what leakguard itself holds", () => {
+    const mirrored = new Map([["sub_a", { status: "active", deletionEvent: null }]]);
+    const given = input([canceled], [anEntitlement()], mirrored);
+    expect(findLapsedSubscriptionIds(given)).toEqual(["sub_a"]);
+    const [window] = findAccessWindows(given);
+    const [finding] = checkAccessNotRevoked({ ...given, usage: new Map([[usageWindowKey(window!), "0"]]) });
+    expect(finding!.evidence["why"]).toBe(
+      "subscription sub_a is canceled in Stripe since 2026-11-20T00:00:00Z; the deletion webhook never arrived (the mirror still says active)",
+    );
+  });
+});
+
+describe("explainLapse", () => {
+  const mirrored = (status: string | null, deletionEvent: MirroredSubscription["deletionEvent"] = null) => ({
+    status,
+    deletionEvent,
+  });
+  const since = "subscription sub_a is canceled in Stripe since 2026-11-20T00:00:00Z";
+
+  it.each([
+    [
+      "never mirrored, no event",
+      mirrored(null),
+      `${since}; no webhook for it was ever applied (the mirror has no copy of it)`,
+    ],
+    [
+      "the deletion webhook stored but failed",
+      mirrored("active", { id: "evt_del", status: "failed" }),
+      `${since}; the deletion webhook evt_del arrived but was not applied (failed; the mirror still says active)`,
+    ],
+    [
+      "mirrored as canceled already",
+      mirrored("canceled"),
+      `${since}; the mirror has it canceled too, but access was never recomputed`,
+    ],
+    ["not loaded", undefined, `${since}; no webhook for it was ever applied (the mirror has no copy of it)`],
+  ])("%s", (_name, view, why) => {
+    expect(explainLapse("cus_a", canceled, ENDED, view)).toBe(why);
+  });
+
+  it("names the status of a subscription that ended some other way, and a customer with none", () => {
+    const unpaid = aSubscription({ status: "unpaid" });
+    expect(explainLapse("cus_a", unpaid, null, mirrored("active"))).toBe(
+      "subscription sub_a is unpaid in Stripe; the webhook announcing it never arrived (the mirror still says active)",
+    );
+    expect(explainLapse("cus_a", null, null, undefined)).toBe(
+      "Stripe lists no subscription for cus_a, yet leakguard still grants access",
+    );
   });
 });
