@@ -2,11 +2,14 @@ import pg from "pg";
 import type { IncomingStripeEvent } from "./event-envelope.js";
 import { type EventQueueState, type EventStatus, MARK_QUEUED_SQL } from "./event-queue.js";
 
+/** A verified webhook: the event read from the body, and the body exactly as signed (what is stored). */
+export type WebhookDelivery = { event: IncomingStripeEvent; body: string };
+
 export type StoredDelivery = EventQueueState & { deliveryCount: number };
 
 /** The webhook's two writes: store a delivery, mark it queued. */
 export type IntakeStore = {
-  saveDelivery: (event: IncomingStripeEvent) => Promise<StoredDelivery>;
+  saveDelivery: (delivery: WebhookDelivery) => Promise<StoredDelivery>;
   markQueued: (event: EventQueueState) => Promise<void>;
   close: () => Promise<void>;
 };
@@ -33,7 +36,7 @@ export function createIntakeStore(databaseUrl: string, poolSize = 10): IntakeSto
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   return {
-    saveDelivery: async (event) => {
+    saveDelivery: async ({ event, body }) => {
       const result = await pool.query<{ status: EventStatus; attempts: number; deliveryCount: number }>(
         SAVE_DELIVERY_SQL,
         [
@@ -43,7 +46,8 @@ export function createIntakeStore(databaseUrl: string, poolSize = 10): IntakeSto
           event.created.toISOString(),
           event.objectId,
           event.livemode,
-          JSON.stringify(event.payload),
+          // The body as signed, not a re-serialisation: Postgres parses it once into jsonb.
+          body,
         ],
       );
       const row = result.rows[0]!;

@@ -1,7 +1,6 @@
 import type { Logger } from "../config/logger.js";
-import type { IncomingStripeEvent } from "./event-envelope.js";
 import { type EventQueueTarget, type EventStatus, enqueueProcessing } from "./event-queue.js";
-import type { IntakeStore } from "./intake-store.js";
+import type { IntakeStore, WebhookDelivery } from "./intake-store.js";
 
 export type ReceiveResult = {
   eventId: string;
@@ -21,17 +20,19 @@ const ENQUEUE_ON_DELIVERY: ReadonlySet<EventStatus> = new Set(["received", "fail
 export async function receiveStripeEvent(
   store: IntakeStore,
   target: EventQueueTarget,
-  event: IncomingStripeEvent,
+  delivery: WebhookDelivery,
   log: Logger,
 ): Promise<ReceiveResult> {
-  const stored = await store.saveDelivery(event);
+  const { event } = delivery;
+  const stored = await store.saveDelivery(delivery);
   const firstDelivery = stored.deliveryCount === 1;
   let enqueued = false;
   if (ENQUEUE_ON_DELIVERY.has(stored.status)) {
     enqueued = await enqueueProcessing(target, stored, log, { replaceFinished: !firstDelivery });
     if (enqueued) await store.markQueued(stored);
   }
-  log.info(
+  // The stored row is the record of every delivery; a line per event is for debugging, a redelivery is news.
+  log[firstDelivery ? "debug" : "info"](
     { event_id: event.id, type: event.type, delivery: stored.deliveryCount, status: stored.status, enqueued },
     "stripe event received",
   );

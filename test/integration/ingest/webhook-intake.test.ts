@@ -66,6 +66,21 @@ describe("POST /webhooks/stripe", () => {
     expect((await rowsFor(id))[0]?.objectId).toBe("sub_lookup_1");
   });
 
+  it("stores the body as signed, not a re-serialisation: a number past double precision keeps its digits", async () => {
+    const { id, body } = anEvent();
+    const exact = body.replace(
+      '"livemode": false,',
+      '"livemode": false,\n  "sequence": 12345678901234567890123,',
+    );
+    expect(exact).not.toBe(body);
+
+    expect((await h.postEvent(exact)).statusCode).toBe(200);
+
+    const rows = await h.ctx.db.$queryRaw<{ sequence: string }[]>`
+      SELECT payload->>'sequence' AS sequence FROM stripe_events WHERE id = ${id}`;
+    expect(rows).toEqual([{ sequence: "12345678901234567890123" }]);
+  });
+
   it("stores a delivered-twice event once, counting deliveries, with one job", async () => {
     const { id, body } = anEvent();
     const first = await h.postEvent(body);

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { signWebhookPayload } from "../../../src/stripe/webhook-signature.js";
 import { verifyStripeWebhook } from "../../../src/stripe/webhook-verify.js";
@@ -63,5 +64,43 @@ describe("verifyStripeWebhook", () => {
     const result = verify(notEvent, signWebhookPayload(notEvent, SECRET, NOW_S));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/^not a Stripe event: type:/);
+  });
+
+  it("returns the body exactly as signed, for intake to store", () => {
+    const spaced = body.replace('"type":', '"type" :');
+    const result = verify(spaced, signWebhookPayload(spaced, SECRET, NOW_S));
+    expect(result).toMatchObject({ ok: true, body: spaced });
+  });
+
+  it("accepts a header carrying several v1 signatures when any one matches", () => {
+    const good = signWebhookPayload(body, OLD_SECRET, NOW_S).split("v1=")[1];
+    const other = "ab".repeat(32);
+    const header = `t=${NOW_S},v1=${other},v1=${good},v0=${other}`;
+    expect(verify(body, header).ok).toBe(true);
+  });
+
+  it("signs over the raw bytes, multi-byte characters included", () => {
+    const unicode = body.replace("in_1", "in_ünïcödé_✓");
+    const signature = createHmac("sha256", SECRET)
+      .update(Buffer.from(`${NOW_S}.${unicode}`))
+      .digest("hex");
+    expect(verify(unicode, `t=${NOW_S},v1=${signature}`)).toMatchObject({ ok: true, body: unicode });
+  });
+
+  it.each([
+    ["a timestamp that is not a number", `t=soon,v1=${"ab".repeat(32)}`, "malformed Stripe-Signature header"],
+    ["a v1 value that is not 64 hex digits", `t=${NOW_S},v1=not-hex`, "signature does not match"],
+    [
+      "an upper-case copy of the right signature",
+      signWebhookPayload(body, SECRET, NOW_S).toUpperCase().replace("T=", "t=").replace("V1=", "v1="),
+      "signature does not match",
+    ],
+  ])("rejects %s", (_label, header, reason) => {
+    expect(verify(body, header)).toEqual({ ok: false, reason });
+  });
+
+  it("judges the timestamp only under a matching signature", () => {
+    const header = signWebhookPayload(body, "whsec_someone_else", NOW_S - 1000);
+    expect(verify(body, header)).toEqual({ ok: false, reason: "signature does not match" });
   });
 });
