@@ -82,12 +82,12 @@ export type Scenarios = TestApp & {
 };
 
 /** A whole app (own database, queue prefix and catalog file) that scenarios drive through signed webhooks. */
-export async function createScenarios(): Promise<Scenarios> {
+export async function createScenarios(options: { env?: Record<string, string> } = {}): Promise<Scenarios> {
   const dir = mkdtempSync(join(tmpdir(), "leakguard-access-scenarios-"));
   const catalogPath = join(dir, "catalog.json");
   writeFileSync(catalogPath, JSON.stringify(SCENARIO_CATALOG));
   const testApp = await createTestApp({
-    env: { LEAKGUARD_CATALOG: catalogPath, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    env: { LEAKGUARD_CATALOG: catalogPath, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ...options.env },
   });
   const { app, ctx, auth } = testApp;
   const log = createLogger("silent");
