@@ -1,32 +1,229 @@
+import pg from "pg";
 import type { AppContext } from "../app-context.js";
+import { requireCustomerId } from "../customers/resolve-customer.js";
 import { loadUsageTotal } from "../ledger/usage-totals.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
 import type { FeatureDefinition } from "./catalog.js";
 import { countsUsage, decideFeatureAccess, type FeatureAccess } from "./decide-access.js";
-import { decideAccessChanges } from "./decide-access-changes.js";
-import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
-import { loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
+import { decideAccessChanges, type StoredEntitlement } from "./decide-access-changes.js";
+import {
+  decideEntitlements,
+  type EntitlementDecision,
+  type EntitlementStatus,
+  type FeatureEntitlement,
+  type HoldState,
+  type SubscriptionState,
+} from "./decide-entitlements.js";
 import { Quantity } from "./quantity.js";
 
 export const ACCESS_CHECK_CAUSE = "check:access-api";
 
 /**
- * The customer's entitlements as of now, decided afresh from the mirror, so a grace period or scheduled
- * cancellation that ran out is honoured even before its enforcement job ran. When the stored entitlements
- * lag behind, they are brought up to date (and the change logged) with cause `check:access-api`.
+ * The access API's reads, on plain pg: a check is one statement, and Prisma's per-query overhead was most of a
+ * request (see bench/check-api.bench.ts). Writes still go through Prisma (applyEntitlementsForCustomer).
  */
-async function loadCurrentDecision(
+export type AccessReader = { pool: pg.Pool; close: () => Promise<void> };
+
+export function createAccessReader(databaseUrl: string, poolSize = 10): AccessReader {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  return { pool, close: () => pool.end() };
+}
+
+/** Everything one answer is decided from, as read in one statement. */
+type AccessState = {
+  stripeCustomerId: string;
+  subscriptions: SubscriptionState[];
+  holds: HoldState[];
+  stored: StoredEntitlement[];
+  /** Ledger total of each stored, unrevoked entitlement asked for, over the stored entitlement's usage window. */
+  usedByFeature: Map<string, string>;
+};
+
+// Mirrored times are UTC `timestamp`s; epoch milliseconds keep them exact whatever the session's time zone.
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
+const WINDOWED = `e.reset = 'billing_period'`;
+
+/**
+ * $1: the customer as the API names it (Stripe id, or the product's id from the customer's metadata, as
+ * resolveCustomerId reads it); $2: the metered features whose usage the answer needs. Every read is an index
+ * lookup by customer (ledger usage by customer, feature and occurredAt); one row, or none for an unknown customer.
+ */
+const ACCESS_STATE_SQL = `
+WITH customer AS (
+  SELECT coalesce(
+    (SELECT id FROM customers WHERE id = $1 AND left($1, 4) = 'cus_'),
+    (SELECT id FROM customers WHERE "externalId" = $1 AND deleted = false ORDER BY "updatedAt" DESC LIMIT 1)
+  ) AS id
+)
+SELECT c.id AS "stripeCustomerId",
+  (SELECT coalesce(json_agg(json_build_object(
+      'id', s.id, 'status', s.status, 'cancelAtPeriodEnd', s."cancelAtPeriodEnd",
+      'cancelAt', ${ms('s."cancelAt"')}, 'endedAt', ${ms('s."endedAt"')}, 'pauseCollection', s."pauseCollection",
+      'currentPeriodStart', ${ms('s."currentPeriodStart"')}, 'currentPeriodEnd', ${ms('s."currentPeriodEnd"')},
+      'stripeCreated', ${ms('s."stripeCreated"')},
+      'unpaidSince', CASE WHEN s.status = 'past_due' THEN (
+        SELECT ${ms('min(coalesce(i."periodEnd", i."stripeCreated", i."periodStart"))')}
+        FROM invoices i WHERE i."subscriptionId" = s.id AND i.status = 'open') END,
+      'items', (
+        SELECT coalesce(json_agg(json_build_object(
+            'id', it.id, 'priceId', it."priceId", 'productId', coalesce(it."productId", p."productId"),
+            'lookupKey', p."lookupKey", 'quantity', it.quantity,
+            'currentPeriodStart', ${ms('it."currentPeriodStart"')}, 'currentPeriodEnd', ${ms('it."currentPeriodEnd"')}
+          ) ORDER BY it.id), '[]'::json)
+        FROM subscription_items it LEFT JOIN prices p ON p.id = it."priceId"
+        WHERE it."subscriptionId" = s.id)
+    ) ORDER BY s.id), '[]'::json)
+   FROM subscriptions s WHERE s."customerId" = c.id) AS subscriptions,
+  (SELECT coalesce(json_agg(json_build_object(
+      'subscriptionId', h."subscriptionId", 'reason', h.reason, 'since', ${ms('coalesce(h."eventCreated", h."createdAt")')}
+    ) ORDER BY h."createdAt"), '[]'::json)
+   FROM entitlement_holds h WHERE h."customerId" = c.id AND h."releasedAt" IS NULL) AS holds,
+  (SELECT coalesce(json_agg(json_build_object(
+      'feature', e.feature, 'status', e.status, 'limit', e."limit"::text, 'reset', e.reset,
+      'periodStart', ${ms('e."periodStart"')}, 'periodEnd', ${ms('e."periodEnd"')},
+      'graceUntil', ${ms('e."graceUntil"')}, 'reason', e.reason, 'source', e.source,
+      'used', CASE WHEN e.feature = ANY($2::text[]) AND e.status <> 'revoked' THEN (
+        SELECT coalesce(sum(l.quantity), 0)::text FROM ledger_entries l
+        WHERE l."customerId" = e."customerId" AND l.feature = e.feature AND l.kind = 'usage'
+          AND l."occurredAt" >= CASE WHEN ${WINDOWED} AND e."periodStart" IS NOT NULL
+                                     THEN e."periodStart" ELSE '-infinity'::timestamp END
+          AND l."occurredAt" < CASE WHEN ${WINDOWED} AND e."periodEnd" IS NOT NULL
+                                    THEN e."periodEnd" ELSE 'infinity'::timestamp END) END
+    )), '[]'::json)
+   FROM entitlements e WHERE e."customerId" = c.id) AS entitlements
+FROM customer c WHERE c.id IS NOT NULL`;
+
+type Millis = number | string | null;
+type SubscriptionJson = Omit<
+  SubscriptionState,
+  | "cancelAt"
+  | "endedAt"
+  | "pauseCollection"
+  | "currentPeriodStart"
+  | "currentPeriodEnd"
+  | "stripeCreated"
+  | "unpaidSince"
+  | "items"
+> & {
+  cancelAt: Millis;
+  endedAt: Millis;
+  pauseCollection: unknown;
+  currentPeriodStart: Millis;
+  currentPeriodEnd: Millis;
+  stripeCreated: Millis;
+  unpaidSince: Millis;
+  items: (Omit<SubscriptionState["items"][number], "currentPeriodStart" | "currentPeriodEnd"> & {
+    currentPeriodStart: Millis;
+    currentPeriodEnd: Millis;
+  })[];
+};
+type EntitlementJson = {
+  feature: string;
+  status: EntitlementStatus;
+  limit: string | null;
+  reset: string | null;
+  periodStart: Millis;
+  periodEnd: Millis;
+  graceUntil: Millis;
+  reason: string | null;
+  source: string | null;
+  used: string | null;
+};
+type AccessStateRow = {
+  stripeCustomerId: string;
+  subscriptions: SubscriptionJson[];
+  holds: { subscriptionId: string | null; reason: string; since: Millis }[];
+  entitlements: EntitlementJson[];
+};
+
+const dateOf = (value: Millis): Date | null => (value === null ? null : new Date(Number(value)));
+
+/** `pause_collection` as sync stores it: `{ behavior, resumesAt }` (or Stripe's snake_case / unix seconds). */
+function pauseOf(value: unknown): SubscriptionState["pauseCollection"] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const pause = value as { behavior?: unknown; resumesAt?: unknown; resumes_at?: unknown };
+  const resumes = pause.resumesAt ?? pause.resumes_at;
+  const resumesAt =
+    typeof resumes === "number"
+      ? new Date(resumes * 1000)
+      : typeof resumes === "string"
+        ? new Date(resumes)
+        : null;
+  return {
+    behavior: typeof pause.behavior === "string" ? pause.behavior : null,
+    resumesAt: resumesAt === null || Number.isNaN(resumesAt.getTime()) ? null : resumesAt,
+  };
+}
+
+async function loadAccessState(
+  reader: AccessReader,
+  customer: string,
+  meteredFeatures: readonly string[],
+): Promise<AccessState | null> {
+  const result = await reader.pool.query<AccessStateRow>({
+    name: "access-state",
+    text: ACCESS_STATE_SQL,
+    values: [customer, meteredFeatures],
+  });
+  const row = result.rows[0];
+  if (row === undefined) return null;
+  const usedByFeature = new Map<string, string>();
+  for (const entitlement of row.entitlements)
+    if (entitlement.used !== null) usedByFeature.set(entitlement.feature, entitlement.used);
+  return {
+    stripeCustomerId: row.stripeCustomerId,
+    subscriptions: row.subscriptions.map((sub) => ({
+      ...sub,
+      cancelAt: dateOf(sub.cancelAt),
+      endedAt: dateOf(sub.endedAt),
+      pauseCollection: pauseOf(sub.pauseCollection),
+      currentPeriodStart: dateOf(sub.currentPeriodStart),
+      currentPeriodEnd: dateOf(sub.currentPeriodEnd),
+      stripeCreated: dateOf(sub.stripeCreated),
+      unpaidSince: dateOf(sub.unpaidSince),
+      items: sub.items.map((item) => ({
+        ...item,
+        currentPeriodStart: dateOf(item.currentPeriodStart),
+        currentPeriodEnd: dateOf(item.currentPeriodEnd),
+      })),
+    })),
+    holds: row.holds.map((hold) => ({ ...hold, since: dateOf(hold.since)! })),
+    stored: row.entitlements.map((entitlement) => ({
+      ...entitlement,
+      periodStart: dateOf(entitlement.periodStart),
+      periodEnd: dateOf(entitlement.periodEnd),
+      graceUntil: dateOf(entitlement.graceUntil),
+    })),
+    usedByFeature,
+  };
+}
+
+async function loadKnownAccessState(
+  ctx: AppContext,
+  reader: AccessReader,
+  customer: string,
+  meteredFeatures: readonly string[],
+): Promise<AccessState> {
+  const state = await loadAccessState(reader, customer, meteredFeatures);
+  if (state !== null) return state;
+  // Unknown: the same 404 (and message) as every other customer lookup. Found now: created since, read again.
+  await requireCustomerId(ctx.db, customer);
+  return (await loadAccessState(reader, customer, meteredFeatures))!;
+}
+
+/**
+ * When the stored entitlements lag behind the decision as of now (a grace period or scheduled cancellation ran
+ * out before its enforcement job), they are brought up to date and the change logged with cause
+ * `check:access-api`; the answer is the one decided in that transaction.
+ */
+async function recordDecision(
   ctx: AppContext,
   stripeCustomerId: string,
+  decision: EntitlementDecision,
   now: Date,
 ): Promise<EntitlementDecision> {
-  const [subscriptions, holds, stored] = await Promise.all([
-    loadSubscriptionStates(ctx.db, stripeCustomerId),
-    loadHolds(ctx.db, stripeCustomerId),
-    ctx.db.entitlement.findMany({ where: { customerId: stripeCustomerId } }),
-  ]);
-  const decision = decideEntitlements(ctx.catalog, subscriptions, now, holds);
-  if (decideAccessChanges(stored, decision.features).length === 0) return decision;
   try {
     return (await applyEntitlementsForCustomer(ctx, stripeCustomerId, { cause: ACCESS_CHECK_CAUSE }, { now }))
       .decision;
@@ -40,29 +237,55 @@ async function loadCurrentDecision(
   }
 }
 
-/** Access to each of `features` (catalog definitions), with usage of the current period from the ledger. */
-export async function loadCustomerAccess(
+async function usageOf(
   ctx: AppContext,
   stripeCustomerId: string,
+  entitlement: FeatureEntitlement,
+  stored: string | undefined,
+): Promise<Quantity> {
+  if (stored !== undefined) return new Quantity(stored);
+  const windowed = entitlement.reset === "billing_period";
+  const used = await loadUsageTotal(ctx.db, {
+    customerId: stripeCustomerId,
+    feature: entitlement.feature,
+    from: windowed ? entitlement.periodStart : null,
+    to: windowed ? entitlement.periodEnd : null,
+  });
+  return new Quantity(used.toString());
+}
+
+/**
+ * Access to each of `features` (catalog definitions) for `customer` (Stripe id or the product's own id), decided
+ * afresh as of now from the mirror, so access due to end by the clock ends on time, with usage of the current
+ * period from the ledger. The common case (stored entitlements already agree) is one read and no write.
+ */
+export async function loadCustomerAccess(
+  ctx: AppContext,
+  reader: AccessReader,
+  customer: string,
   features: readonly FeatureDefinition[],
   options: { now?: Date } = {},
-): Promise<FeatureAccess[]> {
+): Promise<{ stripeCustomerId: string; access: FeatureAccess[] }> {
   const now = options.now ?? new Date();
-  const decision = await loadCurrentDecision(ctx, stripeCustomerId, now);
+  const metered = features.filter((definition) => definition.type === "metered").map(({ key }) => key);
+  const state = await loadKnownAccessState(ctx, reader, customer, metered);
+  const { stripeCustomerId, subscriptions, holds, stored } = state;
+  let decision = decideEntitlements(ctx.catalog, subscriptions, now, holds);
+  // Usage read with the stored windows holds only while the stored entitlements agree with the decision.
+  let usedByFeature = state.usedByFeature;
+  if (decideAccessChanges(stored, decision.features).length > 0) {
+    decision = await recordDecision(ctx, stripeCustomerId, decision, now);
+    usedByFeature = new Map();
+  }
   const byFeature = new Map(decision.features.map((entitlement) => [entitlement.feature, entitlement]));
-  return Promise.all(
+  const access = await Promise.all(
     features.map(async (definition) => {
       const entitlement = byFeature.get(definition.key);
       if (entitlement === undefined || !countsUsage(definition, entitlement))
         return decideFeatureAccess(definition, entitlement, null);
-      const windowed = entitlement.reset === "billing_period";
-      const used = await loadUsageTotal(ctx.db, {
-        customerId: stripeCustomerId,
-        feature: definition.key,
-        from: windowed ? entitlement.periodStart : null,
-        to: windowed ? entitlement.periodEnd : null,
-      });
-      return decideFeatureAccess(definition, entitlement, new Quantity(used.toString()));
+      const used = await usageOf(ctx, stripeCustomerId, entitlement, usedByFeature.get(definition.key));
+      return decideFeatureAccess(definition, entitlement, used);
     }),
   );
+  return { stripeCustomerId, access };
 }

@@ -5,7 +5,7 @@ import { requireCustomerId } from "../../customers/resolve-customer.js";
 import { loadAccessLog } from "../../entitlements/access-log.js";
 import { catalogFeature, type FeatureDefinition } from "../../entitlements/catalog.js";
 import { decideCheck, type FeatureAccess } from "../../entitlements/decide-access.js";
-import { loadCustomerAccess } from "../../entitlements/load-access.js";
+import { createAccessReader, loadCustomerAccess } from "../../entitlements/load-access.js";
 import { isDecimalString, Quantity } from "../../entitlements/quantity.js";
 import { DomainError } from "../../errors.js";
 
@@ -54,27 +54,32 @@ function accessJson(access: FeatureAccess) {
 
 /** The product asks "may this customer use feature X, and how much is left?" (API-key auth from the parent scope). */
 export async function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const reader = createAccessReader(ctx.config.databaseUrl);
+  app.addHook("onClose", async () => reader.close());
+
   app.get("/v1/customers/:customer/entitlements", async (request) => {
     const { customer } = customerParams.parse(request.params);
-    const stripeCustomerId = await requireCustomerId(ctx.db, customer);
-    const access = await loadCustomerAccess(ctx, stripeCustomerId, Object.values(ctx.catalog.features));
+    const { stripeCustomerId, access } = await loadCustomerAccess(
+      ctx,
+      reader,
+      customer,
+      Object.values(ctx.catalog.features),
+    );
     return { customer: stripeCustomerId, entitlements: access.map(accessJson) };
   });
 
   app.get("/v1/customers/:customer/entitlements/:feature", async (request) => {
     const { customer, feature } = featureParams.parse(request.params);
     const definition = requireFeature(ctx, feature);
-    const stripeCustomerId = await requireCustomerId(ctx.db, customer);
-    const [access] = await loadCustomerAccess(ctx, stripeCustomerId, [definition]);
-    return { customer: stripeCustomerId, ...accessJson(access!) };
+    const { stripeCustomerId, access } = await loadCustomerAccess(ctx, reader, customer, [definition]);
+    return { customer: stripeCustomerId, ...accessJson(access[0]!) };
   });
 
   app.post("/v1/check", async (request) => {
     const body = checkBody.parse(request.body ?? {});
     const definition = requireFeature(ctx, body.feature);
-    const stripeCustomerId = await requireCustomerId(ctx.db, body.customer);
-    const [access] = await loadCustomerAccess(ctx, stripeCustomerId, [definition]);
-    const outcome = decideCheck(access!, body.quantity);
+    const { stripeCustomerId, access } = await loadCustomerAccess(ctx, reader, body.customer, [definition]);
+    const outcome = decideCheck(access[0]!, body.quantity);
     return { customer: stripeCustomerId, feature: definition.key, ...outcome };
   });
 
