@@ -51,3 +51,32 @@ export function failStripe(path: string): void {
       return { error: { type: "api_error", message: "Stripe is down" } };
     });
 }
+
+/**
+ * Serves `GET /v1/subscriptions/:id` and `GET /v1/invoices/:id` from `objects` (looked up at request time), so
+ * many tests' objects share two interceptors; an unknown id is Stripe's 404.
+ */
+export function serveObjectsFrom(objects: ReadonlyMap<string, Json>): void {
+  for (const collection of ["subscriptions", "invoices"]) {
+    nock(STRIPE_API_BASE)
+      .persist()
+      .get(new RegExp(`^/v1/${collection}/[^/?]+(\\?.*)?$`))
+      .reply((uri) => {
+        const id = decodeURIComponent(new URL(uri, STRIPE_API_BASE).pathname.split("/")[3] ?? "");
+        stripeCalls.push(`GET /v1/${collection}/${id}`);
+        const object = objects.get(id);
+        return object === undefined
+          ? [
+              404,
+              {
+                error: {
+                  type: "invalid_request_error",
+                  code: "resource_missing",
+                  message: `No such ${collection}: '${id}'`,
+                },
+              },
+            ]
+          : [200, object];
+      });
+  }
+}
