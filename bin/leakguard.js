@@ -1,15 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx leakguard ...` works straight from a checkout.
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// Runs the TypeScript CLI in this process through tsx, so `npx leakguard ...` works straight from a checkout
+// and signals (Ctrl-C, SIGTERM from a supervisor) reach the command itself.
+import { register } from "tsx/esm/api";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", join(root, "src/cli/main.ts"), ...process.argv.slice(2)],
-  {
-    stdio: "inherit",
-  },
-);
-process.exit(result.status ?? 1);
+register();
+await import("../src/cli/main.ts");

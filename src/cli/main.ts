@@ -14,7 +14,14 @@ import { registerWorkerCommand } from "./commands/worker.js";
 const program = new Command()
   .name("leakguard")
   .description("keeps a usage-priced product's usage, access and revenue aligned with Stripe")
-  .showHelpAfterError();
+  // Usage mistakes end like every other failure: one line, exit 1 (`--help` shows the rest).
+  .showSuggestionAfterError()
+  .configureOutput({
+    outputError: (message, write) => write(`leakguard: ${message.replace(/^error: /, "").trim()}\n`),
+  })
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 1);
+  });
 
 registerMigrateCommand(program);
 registerServeCommand(program);
