@@ -33,6 +33,7 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
     maintenance: createQueue(queueCtx, QUEUES.maintenance),
     entitlements: createQueue(queueCtx, QUEUES.entitlements),
   };
+  reportRedisErrors([redis, ...Object.values(queues)], logger);
   return {
     config,
     logger,
@@ -47,4 +48,21 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
       await db.$disconnect();
     },
   };
+}
+
+type ErrorEmitter = { on(event: "error", listener: (error: Error) => void): unknown };
+
+/**
+ * ioredis and BullMQ retry forever while Redis is down and print every failed attempt unless someone listens;
+ * say it once a minute in the log instead.
+ */
+export function reportRedisErrors(emitters: ErrorEmitter[], logger: Logger): void {
+  let lastLoggedAt = 0;
+  const report = (error: Error) => {
+    const now = Date.now();
+    if (now - lastLoggedAt < 60_000) return;
+    lastLoggedAt = now;
+    logger.warn({ err: error.message }, "redis unavailable, retrying");
+  };
+  for (const emitter of emitters) emitter.on("error", report);
 }

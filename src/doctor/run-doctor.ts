@@ -1,6 +1,8 @@
 import { readdir } from "node:fs/promises";
 import type { AppContext } from "../app-context.js";
+import { pingDatabase } from "../db/health.js";
 import { MIGRATIONS_DIR } from "../db/migrate.js";
+import { readEvictionPolicy } from "../queue/health.js";
 import { STRIPE_API_VERSION } from "../stripe/client.js";
 
 export type DoctorCheck = { name: string; ok: boolean; warning?: boolean; message: string };
@@ -32,25 +34,26 @@ export async function runDoctor(ctx: AppContext): Promise<DoctorCheck[]> {
           },
     );
   } catch (error) {
+    const reason = await pingDatabase(ctx.db);
     checks.push({
       name: "database",
       ok: false,
-      message: `unreachable or not migrated: ${(error as Error).message}`,
+      message:
+        reason === "ok"
+          ? `not migrated (run: leakguard migrate): ${(error as Error).message.split("\n")[0]}`
+          : `unreachable: ${reason} (${redactedUrl(ctx.config.databaseUrl)})`,
     });
     return checks;
   }
 
-  try {
-    const reply = (await ctx.redis.config("GET", "maxmemory-policy")) as string[];
-    const policy = reply[1] ?? "unknown";
-    checks.push(
-      policy === "noeviction"
+  const { policy, error } = await readEvictionPolicy(ctx.redis);
+  checks.push(
+    error !== undefined
+      ? { name: "redis", ok: false, message: `unreachable: ${error} (${redactedUrl(ctx.config.redisUrl)})` }
+      : policy === "noeviction"
         ? { name: "redis", ok: true, message: "reachable, maxmemory-policy noeviction" }
         : { name: "redis", ok: false, message: `maxmemory-policy is ${policy}; BullMQ needs noeviction` },
-    );
-  } catch (error) {
-    checks.push({ name: "redis", ok: false, message: `unreachable: ${(error as Error).message}` });
-  }
+  );
 
   const since = new Date(Date.now() - RECENT_DAYS * 86_400_000);
   const versions = await ctx.db.stripeEvent.groupBy({
@@ -81,4 +84,10 @@ export async function runDoctor(ctx: AppContext): Promise<DoctorCheck[]> {
     });
   }
   return checks;
+}
+
+/** host:port/path of a connection URL, without credentials, for messages. */
+function redactedUrl(value: string): string {
+  const url = new URL(value);
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { ZodError } from "zod";
 import type { AppContext } from "../app-context.js";
+import { pingDatabase } from "../db/health.js";
 import { isDomainError } from "../errors.js";
 import { registerQueueDashboard } from "../queue/dashboard.js";
+import { pingRedis } from "../queue/health.js";
 import { requireApiKey } from "./auth.js";
 import { registerMetrics } from "./metrics.js";
 import { registerEntitlementRoutes } from "./routes/entitlements.js";
@@ -51,7 +53,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // On the root app before any route, so every route is timed.
   await registerMetrics(app);
 
-  app.get("/health", async () => ({ ok: true }));
+  // 503 only when the database is down: without Redis, webhooks are still stored and queued later.
+  app.get("/health", async (_request, reply) => {
+    const [database, redis] = await Promise.all([pingDatabase(ctx.db), pingRedis(ctx.redis)]);
+    const ok = database === "ok";
+    return reply.code(ok ? 200 : 503).send({ ok, database, redis });
+  });
 
   // Stripe webhooks: signature-authenticated, raw body.
   await app.register(async (scope) => registerWebhookRoutes(scope, ctx));

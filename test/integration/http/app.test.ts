@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAppContext } from "../../../src/app-context.js";
+import { loadConfig } from "../../../src/config/config.js";
+import { createLogger } from "../../../src/config/logger.js";
+import { buildApp } from "../../../src/http/app.js";
 import { createTestApp, TEST_API_KEY, type TestApp } from "../../support/app.js";
+import { databaseUrl } from "../../support/env.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -11,7 +16,33 @@ describe("http app", () => {
   it("answers health without a key", async () => {
     const res = await t.app.inject({ method: "GET", url: "/health" });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ ok: true });
+  });
+
+  it("reports the database and Redis as reachable in health", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/health" });
+    expect(res.json()).toEqual({ ok: true, database: "ok", redis: "ok" });
+  });
+
+  it("answers health 503 naming the database when it cannot be reached, and says Redis is down", async () => {
+    const config = loadConfig({
+      DATABASE_URL: databaseUrl("leakguard_no_such_database"),
+      REDIS_URL: "redis://127.0.0.1:6390",
+      LOG_LEVEL: "silent",
+    });
+    const ctx = createAppContext(config, createLogger("silent"));
+    const app = await buildApp(ctx);
+    try {
+      const res = await app.inject({ method: "GET", url: "/health" });
+      expect(res.statusCode).toBe(503);
+      const body = res.json() as { ok: boolean; database: string; redis: string };
+      expect(body.ok).toBe(false);
+      expect(body.database).toContain("leakguard_no_such_database");
+      expect(body.redis).toMatch(/^not connected/);
+    } finally {
+      await app.close();
+      ctx.redis.disconnect();
+      await ctx.db.$disconnect();
+    }
   });
 
   it("exposes Prometheus metrics", async () => {
