@@ -1,5 +1,5 @@
 import { type AppContext, createAppContext } from "../app-context.js";
-import { type Config, loadConfig } from "../config/config.js";
+import { type Config, type ConnectionConfig, loadConfig, loadConnectionConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../config/logger.js";
 
 /** Prints the one-line reason and exits 1: the CLI contract for every failure. */
@@ -12,6 +12,15 @@ export function fail(reason: string): never {
   const line = (lines.length > 1 && /invocation/.test(lines[0] ?? "") ? lines.at(-1) : lines[0]) ?? "failed";
   process.stderr.write(`leakguard: ${line}\n`);
   process.exit(1);
+}
+
+/** Just where PostgreSQL and Redis are: for commands that need no Stripe or API secrets (migrate, demo). */
+export function loadConnectionConfigOrExit(): ConnectionConfig {
+  try {
+    return loadConnectionConfig();
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 export function loadConfigOrExit(): Config {

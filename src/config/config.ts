@@ -63,18 +63,41 @@ export type Config = Readonly<{
   logLevel: string;
 }>;
 
+export type ConnectionConfig = Readonly<{ databaseUrl: string; redisUrl: string }>;
+
+const connectionSchema = z.object({
+  DATABASE_URL: urlWith(["postgresql", "postgres"]).default("postgresql://postgres@127.0.0.1:5432/leakguard"),
+  REDIS_URL: urlWith(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
+});
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== "",
+    ),
+  );
+}
+
+function failure(error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
+  return new ConfigError(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+}
+
+/** Only where PostgreSQL and Redis are, for commands that need no secrets. */
+export function loadConnectionConfig(env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+  const parsed = connectionSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) throw failure(parsed.error);
+  return Object.freeze({ databaseUrl: parsed.data.DATABASE_URL, redisUrl: parsed.data.REDIS_URL });
+}
+
 /** The only reader of process.env: parses it once into a frozen Config, naming the bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
-  }
+  const parsed = schema.safeParse(withoutEmpty(env));
+  if (!parsed.success) throw failure(parsed.error);
   const e = parsed.data;
   if (e.STRIPE_WEBHOOK_SECRET.length === 0)
     throw new ConfigError("invalid configuration: STRIPE_WEBHOOK_SECRET is empty");

@@ -50,6 +50,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return reply.code(500).send({ error: "internal", message: "internal error" });
   });
 
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
   // On the root app before any route, so every route is timed.
   await registerMetrics(app);
 

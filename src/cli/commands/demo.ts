@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEMO_DATABASE, DemoError, runDemo } from "../../demo/run-demo.js";
 import { MIN_SCENARIO_CUSTOMERS } from "../../demo/scenario.js";
-import { fail, loadConfigOrExit } from "../runtime.js";
+import { fail, loadConnectionConfigOrExit } from "../runtime.js";
 
 type DemoFlags = { seed: string; customers: string; database: string; dropDatabase?: boolean };
 
@@ -22,7 +22,12 @@ export function registerDemoCommand(program: Command): void {
     .option("--database <name>", "the demo's own database, dropped and recreated on every run", DEMO_DATABASE)
     .option("--drop-database", "drop the demo database at the end instead of keeping it for inspection")
     .action(async (flags: DemoFlags) => {
-      const config = loadConfigOrExit();
+      // The demo drops and recreates this database: never let it name a real one.
+      if (!/^[a-z0-9_]*demo[a-z0-9_]*$/.test(flags.database))
+        fail(
+          `--database "${flags.database}" must be a demo database: lowercase letters, digits and _, containing "demo" (it is dropped and recreated)`,
+        );
+      const config = loadConnectionConfigOrExit();
       try {
         const outcome = await runDemo({
           databaseUrl: config.databaseUrl,

@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import { applyMigrations, ensureDatabase } from "../../db/migrate.js";
-import { fail, loadConfigOrExit } from "../runtime.js";
+import { fail, loadConnectionConfigOrExit } from "../runtime.js";
 
 export function registerMigrateCommand(program: Command): void {
   program
     .command("migrate")
     .description("create the database if needed and apply prisma/migrations")
     .action(async () => {
-      const config = loadConfigOrExit();
+      const config = loadConnectionConfigOrExit();
       try {
         await ensureDatabase(config.databaseUrl);
         const result = await applyMigrations(config.databaseUrl, (message) =>

@@ -77,7 +77,8 @@ describe("http app", () => {
   it("rejects the product API without a key and answers unknown routes with 404", async () => {
     const noKey = await t.app.inject({ method: "GET", url: "/v1/customers/cus_x/entitlements" });
     expect(noKey.statusCode).toBe(401);
-    const missing = await t.app.inject({ method: "GET", url: "/nope" });
+    const missing = await t.app.inject({ method: "GET", url: "/nope?x=1" });
     expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: "not_found", message: "no route GET /nope" });
   });
 });

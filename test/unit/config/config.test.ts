@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config/config.js";
+import { loadConfig, loadConnectionConfig } from "../../../src/config/config.js";
 
 describe("loadConfig", () => {
   it("gives every variable its documented default", () => {
@@ -33,6 +33,16 @@ describe("loadConfig", () => {
     [{ LEAKGUARD_OUTBOUND_URL: "http://127.0.0.1:9/hooks" }, "LEAKGUARD_OUTBOUND_SECRET"],
   ])("names the bad variable in %o", (env, name) => {
     expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it("reads only the connections for commands that need no secrets", () => {
+    expect(
+      loadConnectionConfig({ DATABASE_URL: "postgresql://x@db:5432/lg", STRIPE_SECRET_KEY: "" }),
+    ).toEqual({
+      databaseUrl: "postgresql://x@db:5432/lg",
+      redisUrl: "redis://127.0.0.1:6379",
+    });
+    expect(() => loadConnectionConfig({ REDIS_URL: "http://127.0.0.1:6379" })).toThrow("REDIS_URL");
   });
 
   it("treats an empty value as unset", () => {
