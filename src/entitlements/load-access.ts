@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { AppContext } from "../app-context.js";
-import { requireCustomerId } from "../customers/resolve-customer.js";
+import { customerIdSql, requireCustomerId } from "../customers/resolve-customer.js";
 import { loadUsageTotal } from "../ledger/usage-totals.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
 import type { FeatureDefinition } from "./catalog.js";
@@ -46,17 +46,12 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 const WINDOWED = `e.reset = 'billing_period'`;
 
 /**
- * $1: the customer as the API names it (Stripe id, or the product's id from the customer's metadata, as
- * resolveCustomerId reads it); $2: the metered features whose usage the answer needs. Every read is an index
+ * $1: the customer as the API names it (Stripe id, or the product's id from the customer's metadata, resolved
+ * as resolveCustomerId does); $2: the metered features whose usage the answer needs. Every read is an index
  * lookup by customer (ledger usage by customer, feature and occurredAt); one row, or none for an unknown customer.
  */
 const ACCESS_STATE_SQL = `
-WITH customer AS (
-  SELECT coalesce(
-    (SELECT id FROM customers WHERE id = $1 AND left($1, 4) = 'cus_'),
-    (SELECT id FROM customers WHERE "externalId" = $1 AND deleted = false ORDER BY "updatedAt" DESC LIMIT 1)
-  ) AS id
-)
+WITH customer AS (SELECT ${customerIdSql("$1")} AS id)
 SELECT c.id AS "stripeCustomerId",
   (SELECT coalesce(json_agg(json_build_object(
       'id', s.id, 'status', s.status, 'cancelAtPeriodEnd', s."cancelAtPeriodEnd",
