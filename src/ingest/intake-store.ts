@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { IncomingStripeEvent } from "./event-envelope.js";
 import { type EventQueueState, type EventStatus, MARK_QUEUED_SQL } from "./event-queue.js";
+import { createMicroBatch } from "./micro-batch.js";
 
 /** A verified webhook: the event read from the body, and the body exactly as signed (what is stored). */
 export type WebhookDelivery = { event: IncomingStripeEvent; body: string };
@@ -9,50 +10,98 @@ export type StoredDelivery = EventQueueState & { deliveryCount: number };
 
 /** The webhook's two writes: store a delivery, mark it queued. */
 export type IntakeStore = {
+  /** Resolves once this delivery is committed; rejects only when it could not be stored. */
   saveDelivery: (delivery: WebhookDelivery) => Promise<StoredDelivery>;
   markQueued: (event: EventQueueState) => Promise<void>;
   close: () => Promise<void>;
 };
 
-/**
- * One statement per delivery: a new event is inserted as received; a redelivery only bumps deliveryCount and
- * lastDeliveredAt (concurrent duplicates meet on the primary key, never as two rows).
- */
-const SAVE_DELIVERY_SQL = `
-  INSERT INTO stripe_events
-    (id, type, "apiVersion", "stripeCreated", "objectId", livemode, payload, source, "receivedAt", "lastDeliveredAt")
-  VALUES ($1, $2, $3, ($4::timestamptz AT TIME ZONE 'UTC'), $5, $6, $7::jsonb, 'webhook',
-          (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'))
-  ON CONFLICT (id) DO UPDATE
-    SET "deliveryCount" = stripe_events."deliveryCount" + 1, "lastDeliveredAt" = (now() AT TIME ZONE 'UTC')
-  RETURNING status::text AS status, attempts, "deliveryCount"`;
+export type IntakeStoreOptions = {
+  poolSize?: number;
+  /** Most deliveries one INSERT carries. */
+  maxBatchSize?: number;
+  /** INSERT batches in flight at once. */
+  maxInFlight?: number;
+};
+
+const COLUMNS_PER_ROW = 7;
 
 /**
- * The intake's store, on plain pg: the request path runs two statements and Prisma's per-query overhead is
- * several times their cost (see bench/intake.bench.ts). Everything else reads and writes through Prisma.
+ * One statement per batch of deliveries: a new event is inserted as received; a redelivery only bumps
+ * deliveryCount and lastDeliveredAt (concurrent duplicates meet on the primary key, never as two rows). A batch
+ * never holds one id twice (ON CONFLICT may touch a row once per statement) and lists its rows by id, so two
+ * batches in flight lock shared ids in the same order and cannot deadlock.
  */
-export function createIntakeStore(databaseUrl: string, poolSize = 10): IntakeStore {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+function saveDeliveriesSql(rows: number): string {
+  const values: string[] = [];
+  for (let row = 0; row < rows; row++) {
+    const p = row * COLUMNS_PER_ROW;
+    values.push(
+      `($${p + 1}, $${p + 2}, $${p + 3}, ($${p + 4}::timestamptz AT TIME ZONE 'UTC'), $${p + 5}, $${p + 6}, $${p + 7}::jsonb, ` +
+        `'webhook'::"EventSource", (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'))`,
+    );
+  }
+  return `
+  INSERT INTO stripe_events
+    (id, type, "apiVersion", "stripeCreated", "objectId", livemode, payload, source, "receivedAt", "lastDeliveredAt")
+  VALUES ${values.join(",\n    ")}
+  ON CONFLICT (id) DO UPDATE
+    SET "deliveryCount" = stripe_events."deliveryCount" + 1, "lastDeliveredAt" = (now() AT TIME ZONE 'UTC')
+  RETURNING id, status::text AS status, attempts, "deliveryCount"`;
+}
+
+/**
+ * The intake's store, on plain pg (Prisma's per-query overhead is several times these statements' cost; see
+ * bench/intake.bench.ts), with group commit: deliveries arriving while a batch is being written are inserted
+ * together by the next one, each caller answered when its own row is committed. A batch that fails is retried
+ * one delivery at a time, so a delivery Postgres refuses fails alone.
+ */
+export function createIntakeStore(databaseUrl: string, options: IntakeStoreOptions = {}): IntakeStore {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  return {
-    saveDelivery: async ({ event, body }) => {
-      const result = await pool.query<{ status: EventStatus; attempts: number; deliveryCount: number }>(
-        SAVE_DELIVERY_SQL,
-        [
+  const sqlBySize = new Map<number, string>();
+  const saveBatch = createMicroBatch<WebhookDelivery, StoredDelivery>({
+    maxBatchSize: options.maxBatchSize ?? 64,
+    maxInFlight: options.maxInFlight ?? 2,
+    keyOf: (delivery) => delivery.event.id,
+    retryAlone: true,
+    run: async (deliveries) => {
+      const ordered = [...deliveries].sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
+      let sql = sqlBySize.get(ordered.length);
+      if (sql === undefined) {
+        sql = saveDeliveriesSql(ordered.length);
+        sqlBySize.set(ordered.length, sql);
+      }
+      const params: unknown[] = [];
+      for (const { event, body } of ordered) {
+        // The body as signed, not a re-serialisation: Postgres parses it once into jsonb.
+        params.push(
           event.id,
           event.type,
           event.apiVersion,
           event.created.toISOString(),
           event.objectId,
           event.livemode,
-          // The body as signed, not a re-serialisation: Postgres parses it once into jsonb.
           body,
-        ],
-      );
-      const row = result.rows[0]!;
-      return { id: event.id, status: row.status, attempts: row.attempts, deliveryCount: row.deliveryCount };
+        );
+      }
+      const result = await pool.query<{
+        id: string;
+        status: EventStatus;
+        attempts: number;
+        deliveryCount: number;
+      }>(sql, params);
+      const byId = new Map(result.rows.map((row) => [row.id, row]));
+      return deliveries.map(({ event }) => {
+        const row = byId.get(event.id);
+        if (row === undefined) throw new Error(`stripe event ${event.id} was not returned by its insert`);
+        return { id: row.id, status: row.status, attempts: row.attempts, deliveryCount: row.deliveryCount };
+      });
     },
+  });
+  return {
+    saveDelivery: saveBatch,
     markQueued: async (event) => {
       await pool.query(MARK_QUEUED_SQL, [event.id, event.status, event.attempts]);
     },

@@ -129,6 +129,37 @@ describe("POST /webhooks/stripe", () => {
     }
   });
 
+  it("answers many deliveries at once, duplicates included, with one row and one job per event", async () => {
+    const events = Array.from({ length: 30 }, () => anEvent());
+    const posts = [...events, ...events.slice(0, 6)].map((event) => h.postEvent(event.body));
+
+    const responses = await Promise.all(posts);
+
+    expect(responses.every((response) => response.statusCode === 200)).toBe(true);
+    const rows = await h.ctx.db.stripeEvent.findMany({
+      where: { id: { in: events.map((event) => event.id) } },
+    });
+    expect(rows).toHaveLength(30);
+    const duplicated = new Set(events.slice(0, 6).map((event) => event.id));
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: "queued", deliveryCount: duplicated.has(row.id) ? 2 : 1 });
+    }
+    const jobs = await h.ctx.queues.stripeEvents.getJobs(["waiting"]);
+    for (const event of events) expect(jobs.filter((job) => job.data.eventId === event.id)).toHaveLength(1);
+  });
+
+  it("answers 500 only for the delivery Postgres refuses, 200 for those posted with it", async () => {
+    const good = Array.from({ length: 4 }, () => anEvent());
+    // jsonb cannot hold U+0000, so this signed event cannot be stored: Stripe must retry it.
+    const refused = anEvent({ object: { id: "cus_refused", object: "customer", name: "nul\u0000byte" } });
+
+    const responses = await Promise.all([...good, refused].map((event) => h.postEvent(event.body)));
+
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 500]);
+    expect(await rowsFor(refused.id)).toHaveLength(0);
+    for (const event of good) expect(await rowsFor(event.id)).toHaveLength(1);
+  });
+
   it("accepts an event signed with the previous secret of a rotation", async () => {
     const { id, body } = anEvent();
     const response = await h.postEvent(body, { secret: PREVIOUS_WEBHOOK_SECRET });

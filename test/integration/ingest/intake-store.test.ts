@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEventEnvelope } from "../../../src/ingest/event-envelope.js";
+import {
+  createIntakeStore,
+  type IntakeStore,
+  type WebhookDelivery,
+} from "../../../src/ingest/intake-store.js";
+import { createTestDb, type TestDb } from "../../support/db.js";
+import { anEvent } from "./ingest-harness.js";
+
+let testDb: TestDb;
+let store: IntakeStore;
+beforeAll(async () => {
+  testDb = await createTestDb();
+  store = createIntakeStore(testDb.url);
+});
+afterAll(async () => {
+  await store.close();
+  await testDb.drop();
+});
+
+function delivery(body: string): WebhookDelivery {
+  const parsed = parseEventEnvelope(JSON.parse(body));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { event: parsed.event, body };
+}
+
+async function rowsFor(ids: string[]) {
+  return testDb.db.stripeEvent.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
+}
+
+describe("intake store group commit", () => {
+  it("stores deliveries made together, each answered with its own row, duplicates counted", async () => {
+    const events = Array.from({ length: 40 }, () => anEvent());
+    const twice = events.slice(0, 5);
+    const all = [...events, ...twice].map((event) => delivery(event.body));
+
+    const stored = await Promise.all(all.map((entry) => store.saveDelivery(entry)));
+    const twiceIds = new Set(twice.map((event) => event.id));
+
+    expect(stored.map((row) => row.id)).toEqual(all.map((entry) => entry.event.id));
+    for (const row of stored) expect(row).toMatchObject({ status: "received", attempts: 0 });
+    // Concurrent deliveries of one event never share a batch: one inserts, the other counts, whichever is first.
+    const countsById = new Map<string, number[]>();
+    for (const row of stored)
+      countsById.set(row.id, [...(countsById.get(row.id) ?? []), row.deliveryCount].sort());
+    for (const event of events)
+      expect(countsById.get(event.id)).toEqual(twiceIds.has(event.id) ? [1, 2] : [1]);
+    const rows = await rowsFor(events.map((event) => event.id));
+    expect(rows).toHaveLength(40);
+    for (const row of rows) expect(row.deliveryCount).toBe(twiceIds.has(row.id) ? 2 : 1);
+  });
+
+  it("fails only the delivery Postgres refuses when it shares a batch with others", async () => {
+    const good = Array.from({ length: 6 }, () => anEvent());
+    // jsonb cannot hold U+0000: Postgres refuses this body, signed or not.
+    const poison = anEvent({ object: { id: "cus_poison", object: "customer", name: "nul\u0000byte" } });
+    const all = [...good.slice(0, 3), poison, ...good.slice(3)];
+
+    const outcomes = await Promise.allSettled(all.map((event) => store.saveDelivery(delivery(event.body))));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    expect(await rowsFor([poison.id])).toHaveLength(0);
+    expect(await rowsFor(good.map((event) => event.id))).toHaveLength(6);
+  });
+});
