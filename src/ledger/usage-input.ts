@@ -6,7 +6,67 @@ export const MAX_INTEGER_DIGITS = 26;
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 export const MAX_BATCH_EVENTS = 1000;
 
+/** Caps on `properties`: deep enough for any real payload, small enough to store, hash and compare cheaply. */
+export const MAX_PROPERTIES_DEPTH = 8;
+export const MAX_PROPERTIES_BYTES = 16 * 1024;
+
 const DECIMAL_PATTERN = /^(\d+)(?:\.(\d+))?$/;
+// In a `u` regex a surrogate pair reads as one code point, so only unpaired halves are category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Why Postgres could not store this text (text and jsonb refuse NUL; UTF-8 has no lone surrogates), or null. */
+export function unstorableTextProblem(value: string): string | null {
+  if (value.includes("\u0000")) return "must not contain the NUL character (\\u0000)";
+  if (LONE_SURROGATE.test(value)) return "contains a lone UTF-16 surrogate (not valid Unicode text)";
+  return null;
+}
+
+/** A non-empty string of at most `max` characters that Postgres can store; used for every id in the API. */
+export function storableText(max = 255) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((value, zctx) => {
+      const problem = unstorableTextProblem(value);
+      if (problem !== null) zctx.addIssue({ code: "custom", message: problem });
+    });
+}
+
+export type PropertiesProblem = { path: (string | number)[]; message: string };
+
+/**
+ * The first part of `properties` that cannot be stored (NUL, lone surrogates, in keys or values) or that is past
+ * the caps; null when it is fine. Walks with an explicit stack, so no nesting can exhaust the call stack.
+ */
+export function findPropertiesProblem(properties: Record<string, unknown>): PropertiesProblem | null {
+  const pending: { value: unknown; path: (string | number)[]; depth: number }[] = [
+    { value: properties, path: [], depth: 1 },
+  ];
+  while (pending.length > 0) {
+    const { value, path, depth } = pending.pop()!;
+    if (typeof value === "string") {
+      const problem = unstorableTextProblem(value);
+      if (problem !== null) return { path, message: problem };
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    if (depth > MAX_PROPERTIES_DEPTH)
+      return { path: [], message: `nested deeper than ${MAX_PROPERTIES_DEPTH} levels` };
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((item, index) => [index, item])
+      : Object.entries(value);
+    for (const [key, inner] of entries.reverse()) {
+      const problem = typeof key === "string" ? unstorableTextProblem(key) : null;
+      if (problem !== null) return { path, message: `key ${JSON.stringify(key)} ${problem}` };
+      pending.push({ value: inner, path: [...path, key], depth: depth + 1 });
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(properties));
+  if (bytes > MAX_PROPERTIES_BYTES)
+    return { path: [], message: `larger than ${MAX_PROPERTIES_BYTES / 1024} KiB as JSON (${bytes} bytes)` };
+  return null;
+}
 
 export type QuantityCheck = { ok: true; quantity: string } | { ok: false; message: string };
 
@@ -77,9 +137,9 @@ const timestampSchema = z.union([
 export function usageEventSchema(validation: UsageValidation) {
   return z
     .object({
-      usage_id: z.string().min(1).max(255),
-      customer: z.string().min(1).max(255),
-      feature: z.string().min(1).max(255),
+      usage_id: storableText(),
+      customer: storableText(),
+      feature: storableText(),
       quantity: z.unknown().transform((raw, zctx) => {
         const checked = normalizeQuantity(raw);
         if (checked.ok) return checked.quantity;
@@ -87,7 +147,14 @@ export function usageEventSchema(validation: UsageValidation) {
         return z.NEVER;
       }),
       timestamp: timestampSchema.nullish(),
-      properties: z.record(z.string(), z.unknown()).nullish(),
+      properties: z
+        .record(z.string(), z.unknown())
+        .superRefine((properties, zctx) => {
+          const problem = findPropertiesProblem(properties);
+          if (problem !== null)
+            zctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+        })
+        .nullish(),
     })
     .superRefine((event, zctx) => {
       if (validation.hasFeature !== undefined && !validation.hasFeature(event.feature)) {

@@ -8,9 +8,10 @@ import { decideCheck, type FeatureAccess } from "../../entitlements/decide-acces
 import { createAccessReader, loadCustomerAccess } from "../../entitlements/load-access.js";
 import { isDecimalString, Quantity } from "../../entitlements/quantity.js";
 import { DomainError } from "../../errors.js";
+import { storableText } from "../../ledger/usage-input.js";
 
-const customerParams = z.object({ customer: z.string().min(1).max(255) });
-const featureParams = customerParams.extend({ feature: z.string().min(1).max(255) });
+const customerParams = z.object({ customer: storableText() });
+const featureParams = customerParams.extend({ feature: storableText() });
 const quantity = z
   .union([
     z.number().finite().nonnegative(),
@@ -19,13 +20,13 @@ const quantity = z
   .default(1)
   .transform((value) => new Quantity(String(value)));
 const checkBody = z.object({
-  customer: z.string().min(1).max(255),
-  feature: z.string().min(1).max(255),
+  customer: storableText(),
+  feature: storableText(),
   quantity,
 });
 const accessLogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  feature: z.string().min(1).max(255).optional(),
+  feature: storableText().optional(),
 });
 
 function requireFeature(ctx: AppContext, feature: string): FeatureDefinition {

@@ -3,13 +3,12 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { explainEntry, type LedgerRow } from "../../ledger/explain-entry.js";
 import { loadLedgerPage } from "../../ledger/load-ledger.js";
+import { storableText } from "../../ledger/usage-input.js";
 
-const paramsSchema = z.object({ customer: z.string().min(1).max(255) });
+const paramsSchema = z.object({ customer: storableText() });
 const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z
-    .string()
-    .min(1)
+  before: storableText()
     .transform((value) =>
       z.iso.datetime({ offset: true }).safeParse(value).success ? new Date(value) : value,
     )
