@@ -22,16 +22,17 @@ afterAll(async () => scenarios?.close());
 
 describe.each(SHAPES)("duplicate delivery, %s API shape", (shape) => {
   const now = nowSeconds();
-  let reference: Promise<ComparableEntry[]> | undefined;
-  /** The in-order, single-delivery log of the whole life, delivered once for the tests that compare with it. */
-  const referenceLog = () => {
+  let reference: Promise<{ life: Lifecycle; log: ComparableEntry[] }> | undefined;
+  /** The whole life delivered once, in order and once each; the tests below compare their logs with its log. */
+  const referenceLife = () => {
     reference ??= (async () => {
       const life = lifecycle(shape, newTag(), now);
       await scenarios.deliver(...life.all);
-      return comparableLog(scenarios, life);
+      return { life, log: await comparableLog(scenarios, life) };
     })();
     return reference;
   };
+  const referenceLog = async () => (await referenceLife()).log;
   const storedEvents = (life: Lifecycle) =>
     scenarios.db.stripeEvent.findMany({
       where: { id: { startsWith: `evt_${life.tag}_` } },
@@ -39,9 +40,8 @@ describe.each(SHAPES)("duplicate delivery, %s API shape", (shape) => {
     });
 
   it("in-order single delivery of a whole life: grant, grace, recovery, scheduled cancel, revoke", async () => {
-    const life = lifecycle(shape, newTag(), now);
+    const { life } = await referenceLife();
     const { events } = life;
-    await scenarios.deliver(...life.all);
     expect(await scenarios.entitlement(`user_${life.tag}`, "reports")).toMatchObject({
       customer: life.customer,
       has_access: false,
@@ -54,7 +54,6 @@ describe.each(SHAPES)("duplicate delivery, %s API shape", (shape) => {
       ...rowsFor(PRO_FEATURES, "change", byEvent(events.cancelRequested)),
       ...rowsFor(PRO_FEATURES, "revoke", byEvent(events.deleted)),
     ]);
-    expect(await comparableLog(scenarios, life)).toEqual(await referenceLog());
   });
 
   it("every event delivered twice, the second time after it was applied, logs exactly what single delivery logs", async () => {

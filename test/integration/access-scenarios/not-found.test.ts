@@ -89,6 +89,23 @@ describe.each(SHAPES)("unknown customer or feature, %s API shape", (shape) => {
     await scenarios.expectLog(customer, rowsFor(PRO_FEATURES, "grant", byEvent(created)));
   });
 
+  it("a customer id that cannot exist is refused with a 4xx, never a 500", async () => {
+    const { customer, created } = await subscriber();
+    for (const bad of ["%00", "cus_%00abc", "x".repeat(256)]) {
+      for (const call of [
+        ...callsFor(bad, "reports"),
+        { method: "GET" as const, url: `/v1/customers/${bad}/access-log` },
+      ]) {
+        const response = await send(call);
+        expect(response.statusCode, `${call.method} ${call.url}: ${response.body}`).toBeGreaterThanOrEqual(
+          400,
+        );
+        expect(response.statusCode, `${call.method} ${call.url}: ${response.body}`).toBeLessThan(500);
+      }
+    }
+    await scenarios.expectLog(customer, rowsFor(PRO_FEATURES, "grant", byEvent(created)));
+  });
+
   it("a customer known only from a subscription webhook (no customer event yet) is found by its Stripe id", async () => {
     const now = nowSeconds();
     const sub = aCustomerSubscription(shape, {
