@@ -107,6 +107,14 @@ export function normalizeQuantity(raw: unknown): QuantityCheck {
   return { ok: true, quantity: fractionPart.length > 0 ? `${integerPart}.${fractionPart}` : integerPart };
 }
 
+/** A quantity as the API receives it (usage and the check API alike), read by normalizeQuantity. */
+export const quantitySchema = z.unknown().transform((raw, zctx) => {
+  const checked = normalizeQuantity(raw);
+  if (checked.ok) return checked.quantity;
+  zctx.addIssue({ code: "custom", message: checked.message });
+  return z.NEVER;
+});
+
 /** A usage event as the ledger receives it, after validation. `timestamp` is null when the caller sent none. */
 export type UsageEvent = {
   usageId: string;
@@ -140,12 +148,7 @@ export function usageEventSchema(validation: UsageValidation) {
       usage_id: storableText(),
       customer: storableText(),
       feature: storableText(),
-      quantity: z.unknown().transform((raw, zctx) => {
-        const checked = normalizeQuantity(raw);
-        if (checked.ok) return checked.quantity;
-        zctx.addIssue({ code: "custom", message: checked.message });
-        return z.NEVER;
-      }),
+      quantity: quantitySchema,
       timestamp: timestampSchema.nullish(),
       properties: z
         .record(z.string(), z.unknown())

@@ -6,19 +6,14 @@ import { loadAccessLog } from "../../entitlements/access-log.js";
 import { catalogFeature, type FeatureDefinition } from "../../entitlements/catalog.js";
 import { decideCheck, type FeatureAccess } from "../../entitlements/decide-access.js";
 import { createAccessReader, loadCustomerAccess } from "../../entitlements/load-access.js";
-import { isDecimalString, Quantity } from "../../entitlements/quantity.js";
+import { Quantity } from "../../entitlements/quantity.js";
 import { DomainError } from "../../errors.js";
-import { storableText } from "../../ledger/usage-input.js";
+import { quantitySchema, storableText } from "../../ledger/usage-input.js";
 
 const customerParams = z.object({ customer: storableText() });
 const featureParams = customerParams.extend({ feature: storableText() });
-const quantity = z
-  .union([
-    z.number().finite().nonnegative(),
-    z.string().refine(isDecimalString, 'must be a non-negative decimal string such as "1200"'),
-  ])
-  .default(1)
-  .transform((value) => new Quantity(String(value)));
+/** Read exactly as usage reads it; omitted means one unit ("may one more be used?"), so boolean checks need none. */
+const quantity = quantitySchema.optional().transform((value) => new Quantity(value ?? "1"));
 const checkBody = z.object({
   customer: storableText(),
   feature: storableText(),
@@ -76,6 +71,7 @@ export async function registerEntitlementRoutes(app: FastifyInstance, ctx: AppCo
     return { customer: stripeCustomerId, ...accessJson(access[0]!) };
   });
 
+  // `{ customer, feature, quantity? }`: quantity as /v1/usage takes it (positive integer or decimal string), default 1.
   app.post("/v1/check", async (request) => {
     const body = checkBody.parse(request.body ?? {});
     const definition = requireFeature(ctx, body.feature);

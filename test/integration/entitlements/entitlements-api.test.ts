@@ -180,6 +180,44 @@ describe("POST /v1/check", () => {
   });
 });
 
+describe("POST /v1/check reads quantity exactly as POST /v1/usage does", () => {
+  it.each([
+    [
+      "the JSON number 1.5",
+      1.5,
+      /^quantity: JSON number 1.5 is not an exact integer; send fractional quantities as a decimal string/,
+    ],
+    ["zero", 0, /^quantity: must be greater than zero$/],
+    ["an exponent", "1e3", /^quantity: "1e3" is not a plain positive decimal/],
+    ["null", null, /^quantity: must be a decimal string like "12.5" or an integer$/],
+    ["13 decimal places", "0.0000000000001", /^quantity: has more than 12 decimal places$/],
+  ])("rejects %s with the message usage gives", async (_name, quantity, message) => {
+    const { customerId } = await proCustomer();
+    const asCheck = await check({ customer: customerId, feature: "api_calls", quantity });
+    const asUsage = await testApp.app.inject({
+      method: "POST",
+      url: "/v1/usage",
+      headers: testApp.auth,
+      payload: { usage_id: `check_${Math.random()}`, customer: customerId, feature: "api_calls", quantity },
+    });
+    expect(asCheck.statusCode).toBe(400);
+    expect(asUsage.statusCode).toBe(400);
+    expect(asCheck.json().message).toMatch(message);
+    expect(asCheck.json().message).toBe(asUsage.json().message);
+  });
+
+  it('accepts "0.5" and 7 as usage does, and an omitted quantity asks for one unit', async () => {
+    const { customerId } = await proCustomer();
+    await insertUsage(db, { customerId, feature: "api_calls", quantity: "999.5" });
+    const ask = (quantity?: unknown) =>
+      check({ customer: customerId, feature: "api_calls", ...(quantity === undefined ? {} : { quantity }) });
+    expect((await ask("0.5")).json()).toMatchObject({ allowed: true, remaining: "0.5" });
+    expect((await ask(7)).json()).toMatchObject({ allowed: false, reason: "would_exceed_limit" });
+    expect((await ask()).json()).toMatchObject({ allowed: false, reason: "would_exceed_limit" });
+    expect((await check({ customer: customerId, feature: "sso" })).json()).toMatchObject({ allowed: true });
+  });
+});
+
 describe("GET /v1/customers/:customer/access-log", () => {
   it("lists grants and revokes newest first, with their causes", async () => {
     const { customerId } = await proCustomer();
