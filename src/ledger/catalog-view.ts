@@ -1,8 +1,8 @@
-import { type Catalog, catalogFeature } from "../entitlements/catalog.js";
+import { type Catalog, catalogFeature, type FeatureDefinition } from "../entitlements/catalog.js";
 
-/** The two things the ledger needs from the catalog: which features exist and each one's Stripe meter event. */
+/** What the ledger needs from the catalog: each feature's type (undefined: no such feature) and Stripe meter event. */
 export type LedgerCatalog = {
-  hasFeature: (feature: string) => boolean;
+  featureType: (feature: string) => FeatureDefinition["type"] | undefined;
   meterEventName: (feature: string) => string | undefined;
   meteredFeatures: () => string[];
 };
@@ -13,7 +13,7 @@ export function ledgerCatalogOf(catalog: Catalog): LedgerCatalog {
     return definition?.type === "metered" ? definition.stripeMeterEventName : undefined;
   };
   return {
-    hasFeature: (feature) => catalogFeature(catalog, feature) !== undefined,
+    featureType: (feature) => catalogFeature(catalog, feature)?.type,
     meterEventName,
     meteredFeatures: () =>
       Object.keys(catalog.features).filter((feature) => meterEventName(feature) !== undefined),

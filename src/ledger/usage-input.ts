@@ -126,8 +126,8 @@ export type UsageEvent = {
 };
 
 export type UsageValidation = {
-  /** True when the feature exists; absent when no catalog is loaded (any name is accepted). */
-  hasFeature?: (feature: string) => boolean;
+  /** The feature's catalog type, undefined when it does not exist; absent when no catalog is loaded (any name is accepted). */
+  featureType?: (feature: string) => "metered" | "boolean" | "static" | undefined;
   now: Date;
 };
 
@@ -160,11 +160,19 @@ export function usageEventSchema(validation: UsageValidation) {
         .nullish(),
     })
     .superRefine((event, zctx) => {
-      if (validation.hasFeature !== undefined && !validation.hasFeature(event.feature)) {
+      const type = validation.featureType?.(event.feature);
+      if (validation.featureType !== undefined && type === undefined) {
         zctx.addIssue({
           code: "custom",
           path: ["feature"],
           message: `unknown feature "${event.feature}" (not in the catalog)`,
+        });
+      } else if (type !== undefined && type !== "metered") {
+        // Only metered features have a Stripe meter: any other usage would stay unreported forever.
+        zctx.addIssue({
+          code: "custom",
+          path: ["feature"],
+          message: `feature "${event.feature}" is not metered (type ${type}): usage can only be recorded for metered features`,
         });
       }
       if (event.timestamp && event.timestamp.getTime() > validation.now.getTime() + MAX_FUTURE_MS) {

@@ -71,7 +71,7 @@ function outcomeJson(index: number, outcome: UsageOutcome) {
 export async function registerUsageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post("/v1/usage", async (request, reply) => {
     const validation: UsageValidation = {
-      hasFeature: ledgerCatalogOf(ctx.catalog).hasFeature,
+      featureType: ledgerCatalogOf(ctx.catalog).featureType,
       now: new Date(),
     };
 

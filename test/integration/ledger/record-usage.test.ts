@@ -6,6 +6,8 @@ const catalogFile = {
   features: {
     tokens: { type: "metered", stripe_meter_event_name: "llm_tokens" },
     api_calls: { type: "metered", stripe_meter_event_name: "api_calls" },
+    sso: { type: "boolean" },
+    seats: { type: "static" },
   },
   plans: [],
 };
@@ -213,6 +215,23 @@ describe("POST /v1/usage (one event)", () => {
     expect(response.json().message).toMatch(message);
   });
 
+  it.each([
+    ["sso", "boolean"],
+    ["seats", "static"],
+  ])(
+    "refuses usage of the non-metered feature %s (type %s): it could never be reported",
+    async (feature, type) => {
+      const id = usageId();
+      const response = await post({ usage_id: id, customer: "cus_alice", feature, quantity: 1 });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: "validation_failed" });
+      expect(response.json().message).toBe(
+        `feature: feature "${feature}" is not metered (type ${type}): usage can only be recorded for metered features`,
+      );
+      expect(await rowsFor(id)).toHaveLength(0);
+    },
+  );
+
   it("keeps the caller's timestamp (ISO or unix seconds) as the time the usage occurred", async () => {
     const iso = usageId();
     const unix = usageId();
@@ -274,6 +293,27 @@ describe("POST /v1/usage (batch)", () => {
     expect((await rowsFor(conflict))[0]!.quantity.toFixed()).toBe("7");
     expect(await rowsFor("bad")).toHaveLength(0);
     expect(await rowsFor("ghost")).toHaveLength(0);
+  });
+
+  it("a batch event for a non-metered feature is invalid and the others are recorded", async () => {
+    const [good, bad] = [usageId(), usageId()];
+    const response = await post({
+      events: [
+        { usage_id: bad, customer: "cus_alice", feature: "sso", quantity: 1 },
+        { usage_id: good, customer: "cus_alice", feature: "tokens", quantity: 1 },
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().results[0]).toMatchObject({
+      usage_id: bad,
+      status: "invalid",
+      error: "validation_failed",
+      message:
+        'feature: feature "sso" is not metered (type boolean): usage can only be recorded for metered features',
+    });
+    expect(response.json().results[1]).toMatchObject({ usage_id: good, status: "recorded" });
+    expect(await rowsFor(bad)).toHaveLength(0);
+    expect(await rowsFor(good)).toHaveLength(1);
   });
 
   it("a usage_id repeated inside one batch is recorded once", async () => {

@@ -75,9 +75,9 @@ describe("usageEventSchema", () => {
   it("accepts any feature name without a catalog and only catalog features with one", () => {
     const event = { ...valid, feature: "anything" };
     expect(usageEventSchema({ now }).safeParse(event).success).toBe(true);
-    const hasFeature = (name: string) => name === "tokens";
-    expect(usageEventSchema({ now, hasFeature }).safeParse(event).success).toBe(false);
-    expect(usageEventSchema({ now, hasFeature }).safeParse(valid).success).toBe(true);
+    const featureType = (name: string) => (name === "tokens" ? "metered" : undefined);
+    expect(usageEventSchema({ now, featureType }).safeParse(event).success).toBe(false);
+    expect(usageEventSchema({ now, featureType }).safeParse(valid).success).toBe(true);
   });
 
   it("accepts up to 5 minutes in the future and no more", () => {
