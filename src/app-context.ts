@@ -24,6 +24,8 @@ export type AppContext = {
 /** Throws CatalogError (naming the path and the problem) before opening any connection when the catalog is bad. */
 export function createAppContext(config: Config, logger: Logger): AppContext {
   const catalog = loadCatalog(config.catalogPath);
+  for (const warning of catalog.warnings)
+    logger.warn({ catalog: config.catalogPath, warning }, "catalog warning");
   const db = createDb(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
   const queueCtx = { connection: redis, prefix: config.queuePrefix };

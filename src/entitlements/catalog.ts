@@ -37,6 +37,8 @@ export type Catalog = {
   features: Readonly<Record<string, FeatureDefinition>>;
   plans: readonly Plan[];
   grace: { pastDueDays: number };
+  /** Valid but surely unintended (e.g. a plan no item can ever match), for `catalog check` and the start-up log. */
+  warnings: readonly string[];
 };
 
 export class CatalogError extends Error {
@@ -218,7 +220,36 @@ export function parseCatalog(document: unknown, source: string): Catalog {
     return { index, name: rawPlan.name ?? null, match: { by, value }, grants };
   });
 
-  return deepFreeze({ features, plans, grace: { pastDueDays: file.grace?.past_due_days ?? 0 } });
+  return deepFreeze({
+    features,
+    plans,
+    grace: { pastDueDays: file.grace?.past_due_days ?? 0 },
+    warnings: decideShadowedPlans(plans),
+  });
+}
+
+export function planLabel(plan: Plan): string {
+  return plan.name === null ? `plan ${plan.index + 1}` : `plan "${plan.name}"`;
+}
+
+/** A plan matching what an earlier plan matches is dead: an item takes the first plan that matches it. */
+function decideShadowedPlans(plans: readonly Plan[]): string[] {
+  const firstByMatch = new Map<string, Plan>();
+  const warnings: string[] = [];
+  for (const plan of plans) {
+    const key = `${plan.match.by} ${plan.match.value}`;
+    const first = firstByMatch.get(key);
+    if (first === undefined) {
+      firstByMatch.set(key, plan);
+      continue;
+    }
+    const by = plan.match.by === "lookup_key" ? "lookup key" : plan.match.by;
+    warnings.push(
+      `${planLabel(plan)} can never match: ${planLabel(first)} already matches ${by} ${plan.match.value} ` +
+        "(an item takes the first plan that matches)",
+    );
+  }
+  return warnings;
 }
 
 /** Reads and validates the catalog file (synchronously: it runs once while the process starts). */

@@ -1,4 +1,4 @@
-import type { Catalog, Grant, Plan } from "./catalog.js";
+import { type Catalog, type Grant, type Plan, planLabel } from "./catalog.js";
 
 function describeMatch(plan: Plan): string {
   const by = plan.match.by === "lookup_key" ? "lookup key" : plan.match.by;
@@ -32,8 +32,7 @@ export function describeCatalog(catalog: Catalog): string[] {
     lines.push(`  feature ${feature.key}: ${feature.type}${meter}`);
   }
   for (const plan of catalog.plans) {
-    const name = plan.name === null ? `plan ${plan.index + 1}` : `plan "${plan.name}"`;
-    lines.push(`${name}, matches ${describeMatch(plan)}:`);
+    lines.push(`${planLabel(plan)}, matches ${describeMatch(plan)}:`);
     if (plan.grants.length === 0) lines.push("  grants nothing");
     for (const grant of plan.grants) lines.push(`  ${grant.feature}: ${describeGrant(grant)}`);
   }

@@ -13,8 +13,10 @@ export function registerCatalogCommand(program: Command): void {
     .description("validate a catalog file and print what each plan grants")
     .action((file: string) => {
       try {
-        const lines = describeCatalog(loadCatalog(file));
-        process.stdout.write(`${file}: valid\n${lines.join("\n")}\n`);
+        const catalog = loadCatalog(file);
+        const warnings = catalog.warnings.map((warning) => `warning: ${warning}`);
+        const lines = [`${file}: valid`, ...warnings, ...describeCatalog(catalog)];
+        process.stdout.write(`${lines.join("\n")}\n`);
       } catch (error) {
         fail((error as Error).message);
       }

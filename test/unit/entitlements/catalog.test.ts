@@ -44,6 +44,7 @@ describe("catalog", () => {
     expect(catalog.grace.pastDueDays).toBe(7);
     expect(catalog.features["tokens"]).toMatchObject({ type: "metered", stripeMeterEventName: "llm_tokens" });
     expect(catalog.plans.length).toBeGreaterThan(0);
+    expect(catalog.warnings).toEqual([]);
   });
 
   it("normalizes features, matches and grants", () => {
