@@ -5,14 +5,23 @@ import type { Db, Prisma } from "../db/client.js";
 import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
+import { createMicroBatch } from "./micro-batch.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
 export type EventStatus = Prisma.StripeEventModel["status"];
 
-/** Where processing jobs go, and whether it is worth trying right now (false while Redis is known down). */
-export type EventQueueTarget = { queue: EventQueue; isReady?: () => boolean; timeoutMs?: number };
-
 export type ProcessEventJobData = { eventId: string; force?: boolean };
+
+export type ProcessingJob = { jobId: string; data: ProcessEventJobData };
+
+/** Where processing jobs go, and whether it is worth trying right now (false while Redis is known down). */
+export type EventQueueTarget = {
+  queue: EventQueue;
+  isReady?: () => boolean;
+  timeoutMs?: number;
+  /** Adds a plain processing job together with others added meanwhile (one round trip per batch). */
+  addJob?: (job: ProcessingJob) => Promise<void>;
+};
 
 /** The stored fields that decide a job id and guard the queued mark. */
 export type EventQueueState = { id: string; status: EventStatus; attempts: number };
@@ -47,10 +56,22 @@ export function createIntakeQueue(
   };
   connection.on("error", warn);
   queue.on("error", warn);
+  const addJob = createMicroBatch<ProcessingJob, void>({
+    maxBatchSize: 256,
+    maxInFlight: 4,
+    // A pipeline of adds: a job id already present stays one job, exactly as with one add per event.
+    run: async (jobs) => {
+      await queue.addBulk(
+        jobs.map(({ jobId, data }) => ({ name: JOBS.processStripeEvent, data, opts: { jobId } })),
+      );
+      return jobs.map(() => undefined);
+    },
+  });
   return {
     queue,
     isReady: () => connection.status === "ready",
     timeoutMs: DEFAULT_ENQUEUE_TIMEOUT_MS,
+    addJob,
     close: async () => {
       await queue.close().catch(() => {});
       connection.disconnect();
@@ -79,7 +100,7 @@ export async function enqueueProcessing(
   try {
     if (target.isReady && !target.isReady()) throw new Error("Redis connection is not ready");
     await withTimeout(
-      addProcessingJob(target.queue, jobId, { eventId: event.id, force: options.force ?? false }, options),
+      addProcessingJob(target, jobId, { eventId: event.id, force: options.force ?? false }, options),
       target.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
     );
     return true;
@@ -116,11 +137,14 @@ export async function queueStoredEvent(
 }
 
 async function addProcessingJob(
-  queue: EventQueue,
+  target: EventQueueTarget,
   jobId: string,
   data: ProcessEventJobData,
   options: QueueOptions,
 ): Promise<void> {
+  // A plain add goes with the others of this moment; replacing a finished job needs its own look first.
+  if (!options.replaceFinished && target.addJob !== undefined) return target.addJob({ jobId, data });
+  const queue = target.queue;
   if (options.replaceFinished) {
     const state = await queue.getJobState(jobId);
     if (state === "completed" || state === "failed") await queue.remove(jobId);
