@@ -27,17 +27,40 @@ export type BackfillResult = {
 
 export const DEFAULT_SETTLE_MS = 5 * 60_000;
 
+export type BackfillWindow = {
+  from: Date;
+  until: Date;
+  beyondRetention: boolean;
+  /** Why nothing can be listed (`since` in the future or within the settle time); null when the window is open. */
+  emptyBecause: string | null;
+};
+
+/** From `since`, but never before Stripe's retention horizon, to `now` less the settle time. */
+export function decideBackfillWindow(since: Date, now: Date, settleMs = DEFAULT_SETTLE_MS): BackfillWindow {
+  const horizon = new Date(now.getTime() - STRIPE_EVENT_RETENTION_DAYS * 86_400_000);
+  const beyondRetention = since < horizon;
+  const from = beyondRetention ? horizon : since;
+  const until = new Date(now.getTime() - settleMs);
+  let emptyBecause: string | null = null;
+  if (since > now) emptyBecause = `${since.toISOString()} is in the future`;
+  else if (until <= from)
+    emptyBecause =
+      `${since.toISOString()} is less than ${settleMs / 60_000} minutes ago; ` +
+      "events that recent may still arrive as webhooks, so none are listed";
+  return { from, until, beyondRetention, emptyBecause };
+}
+
 /** Lists Stripe's events since a time and stores and enqueues those that never arrived by webhook. */
 export async function backfillStripeEvents(
   ctx: AppContext,
   options: BackfillOptions,
   log: Logger,
 ): Promise<BackfillResult> {
-  const now = options.now ?? new Date();
-  const horizon = new Date(now.getTime() - STRIPE_EVENT_RETENTION_DAYS * 86_400_000);
-  const beyondRetention = options.since < horizon;
-  const from = beyondRetention ? horizon : options.since;
-  const until = new Date(now.getTime() - (options.settleMs ?? DEFAULT_SETTLE_MS));
+  const { from, until, beyondRetention } = decideBackfillWindow(
+    options.since,
+    options.now ?? new Date(),
+    options.settleMs,
+  );
   const result: BackfillResult = {
     from,
     until,

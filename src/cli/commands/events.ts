@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app-context.js";
-import { backfillStripeEvents } from "../../ingest/backfill-events.js";
+import { backfillStripeEvents, decideBackfillWindow } from "../../ingest/backfill-events.js";
 import { backfillSubscriptionObjects } from "../../ingest/backfill-objects.js";
 import { replayStripeEvent } from "../../ingest/replay-event.js";
 import { parseSince } from "../../ingest/since.js";
@@ -42,11 +42,15 @@ export function registerEventsCommands(program: Command): void {
     )
     .action(async (options: { since?: string; objects?: boolean }) => {
       if (options.since === undefined && !options.objects) fail("give --since <when>, --objects, or both");
-      const since = options.since === undefined ? null : parseSince(options.since, new Date());
+      // One clock for reading --since and for the window, so "30d" is exactly Stripe's horizon.
+      const now = new Date();
+      const since = options.since === undefined ? null : parseSince(options.since, now);
       if (options.since !== undefined && since === null)
         fail(`--since: "${options.since}" is neither an ISO date nor a duration like 2h or 3d`);
+      const emptyBecause = since === null ? null : decideBackfillWindow(since, now).emptyBecause;
+      if (emptyBecause !== null) fail(`--since ${options.since}: ${emptyBecause}`);
       await runOneShot(async (ctx) => {
-        if (since !== null) await backfillEvents(ctx, since);
+        if (since !== null) await backfillEvents(ctx, since, now);
         if (options.objects) {
           const result = await backfillSubscriptionObjects(ctx, ctx.logger);
           process.stdout.write(
@@ -61,10 +65,10 @@ export function registerEventsCommands(program: Command): void {
     });
 }
 
-async function backfillEvents(ctx: AppContext, since: Date): Promise<void> {
+async function backfillEvents(ctx: AppContext, since: Date, now: Date): Promise<void> {
   const result = await backfillStripeEvents(
     ctx,
-    { since, target: { queue: ctx.queues.stripeEvents } },
+    { since, now, target: { queue: ctx.queues.stripeEvents } },
     ctx.logger,
   );
   if (result.beyondRetention) {

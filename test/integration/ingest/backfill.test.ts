@@ -160,15 +160,41 @@ describe("leakguard events backfill", () => {
       },
     });
 
-  it("says clearly when --since is beyond Stripe's 30-day history", async () => {
-    const { stdout } = await cli(["--since", "60d"]);
+  it("notes that --since 31d reaches past Stripe's 30-day history and lists from 30 days back", async () => {
+    const before = Date.now();
+    const { stdout } = await cli(["--since", "31d"]);
     const [note, summary] = stdout.trim().split("\n");
-    expect(note).toMatch(
-      /^note: --since \S+ is beyond Stripe's 30-day event history; events before \S+ cannot be listed$/,
-    );
+    const [, since, horizon] =
+      /^note: --since (\S+) is beyond Stripe's 30-day event history; events before (\S+) cannot be listed$/.exec(
+        note!,
+      ) ?? [];
+    expect(Date.parse(horizon!) - Date.parse(since!)).toBe(DAY_MS);
+    expect(Date.parse(horizon!)).toBeGreaterThanOrEqual(before - 30 * DAY_MS);
     expect(summary).toMatch(
       /^listed 0 events created \S+ to \S+: 0 never received \(stored as backfill, 0 enqueued\), 0 already stored$/,
     );
+    expect(summary!.startsWith(`listed 0 events created ${horizon} to `)).toBe(true);
+  });
+
+  it("exits 1 with one line when --since leaves nothing to list: a future date, or now (0h)", async () => {
+    const future = new Date(Date.now() + 30 * DAY_MS).toISOString().slice(0, 10);
+    const failures = await Promise.all(
+      [future, "0h"].map((since) =>
+        cli(["--since", since]).catch((error: { code: number; stderr: string }) => error),
+      ),
+    );
+    expect(failures).toMatchObject([{ code: 1 }, { code: 1 }]);
+    const [futureLines, nowLines] = failures.map((failure) =>
+      (failure as { stderr: string }).stderr.trim().split("\n"),
+    );
+    expect(futureLines).toEqual([
+      expect.stringMatching(new RegExp(`^leakguard: --since ${future}: \\S+ is in the future$`)),
+    ]);
+    expect(nowLines).toEqual([
+      expect.stringMatching(
+        /^leakguard: --since 0h: \S+ is less than 5 minutes ago; events that recent may still arrive as webhooks, so none are listed$/,
+      ),
+    ]);
   });
 
   it("exits 1 naming a --since it cannot read", async () => {
