@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "./test/support/env.js";
 
 export default defineConfig({
   test: {
@@ -7,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Secrets configuration requires; CLI processes spawned by tests inherit them.
+    env: { ...TEST_SECRETS },
   },
 });

@@ -3,6 +3,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+// Benchmarks run their own servers on loopback; configuration still requires secrets, so give them bench-only ones.
+process.env.STRIPE_SECRET_KEY ??= "sk_test_leakguard_bench";
+process.env.STRIPE_WEBHOOK_SECRET ??= "whsec_leakguard_bench";
+process.env.LEAKGUARD_API_KEYS ??= "lg_bench_key_0123456789";
+
 const dir = fileURLToPath(new URL(".", import.meta.url));
 const only = process.argv[2];
 const files = readdirSync(dir)

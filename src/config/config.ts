@@ -1,15 +1,16 @@
 import { z } from "zod";
 
-const csv = (fallback: string) =>
+/** A comma-separated list with at least one non-empty entry. */
+const requiredCsv = (missing: string) =>
   z
-    .string()
-    .default(fallback)
+    .string({ error: missing })
     .transform((value) =>
       value
         .split(",")
         .map((part) => part.trim())
         .filter((part) => part.length > 0),
-    );
+    )
+    .refine((parts) => parts.length > 0, missing);
 
 const urlWith = (schemes: string[]) =>
   z
@@ -22,15 +23,39 @@ const urlWith = (schemes: string[]) =>
 const schema = z.object({
   DATABASE_URL: urlWith(["postgresql", "postgres"]).default("postgresql://postgres@127.0.0.1:5432/leakguard"),
   REDIS_URL: urlWith(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
-  STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_leakguard_local"),
-  STRIPE_WEBHOOK_SECRET: csv("whsec_leakguard_local"),
+  STRIPE_SECRET_KEY: z
+    .string({ error: "is required (a Stripe secret or restricted key, sk_... or rk_...)" })
+    .regex(
+      /^(sk|rk)_(test|live)_\w+$/,
+      "must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)",
+    ),
+  STRIPE_WEBHOOK_SECRET: requiredCsv("is required (the endpoint's signing secret, whsec_...)").refine(
+    (secrets) => secrets.every((secret) => /^whsec_\w+$/.test(secret)),
+    "every secret must be an endpoint signing secret (whsec_...)",
+  ),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   STRIPE_API_BASE: urlWith(["http", "https"]).optional(),
   LEAKGUARD_CATALOG: z.string().min(1).default("catalog.example.json"),
-  LEAKGUARD_API_KEYS: csv("lg_local_key"),
+  LEAKGUARD_API_KEYS: requiredCsv("is required (the keys your product sends as Bearer tokens)").refine(
+    (keys) => keys.every((key) => key.length >= 16),
+    "every key must be at least 16 characters",
+  ),
   LEAKGUARD_QUEUE_PREFIX: z.string().min(1).default("leakguard"),
   LEAKGUARD_CUSTOMER_ID_METADATA: z.string().min(1).default("user_id"),
-  LEAKGUARD_RECONCILE_CRON: z.string().min(1).default("0 3 * * *"),
+  LEAKGUARD_RECONCILE_CRON: z
+    .string()
+    .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 3 * * *"')
+    .refine(
+      (value) =>
+        value
+          .trim()
+          .split(/\s+/)
+          .every((field) => /^[\d*?/,LW#A-Za-z-]+$/.test(field)),
+      {
+        message: 'must be a cron expression of 5 or 6 fields, e.g. "0 3 * * *"',
+      },
+    )
+    .default("0 3 * * *"),
   LEAKGUARD_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   LEAKGUARD_OUTBOUND_URL: urlWith(["http", "https"]).optional(),
   LEAKGUARD_OUTBOUND_SECRET: z.string().min(16).optional(),
@@ -99,14 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(withoutEmpty(env));
   if (!parsed.success) throw failure(parsed.error);
   const e = parsed.data;
-  if (e.STRIPE_WEBHOOK_SECRET.length === 0)
-    throw new ConfigError("invalid configuration: STRIPE_WEBHOOK_SECRET is empty");
   if (e.LEAKGUARD_OUTBOUND_URL !== undefined && e.LEAKGUARD_OUTBOUND_SECRET === undefined)
     throw new ConfigError(
       "invalid configuration: LEAKGUARD_OUTBOUND_SECRET is required with LEAKGUARD_OUTBOUND_URL",
     );
-  if (e.LEAKGUARD_API_KEYS.length === 0)
-    throw new ConfigError("invalid configuration: LEAKGUARD_API_KEYS is empty");
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -5,9 +5,10 @@ import { createLogger } from "../../src/config/logger.js";
 import type { Db } from "../../src/db/client.js";
 import { buildApp } from "../../src/http/app.js";
 import { createTestDb } from "./db.js";
+import { TEST_API_KEY, TEST_SECRETS } from "./env.js";
 import { createTestQueuePrefix } from "./queue.js";
 
-export const TEST_API_KEY = "lg_test_key";
+export { TEST_API_KEY };
 
 export type TestApp = {
   ctx: AppContext;
@@ -30,6 +31,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const testDb = await createTestDb();
   const queue = createTestQueuePrefix();
   const config = loadConfig({
+    ...TEST_SECRETS,
     DATABASE_URL: testDb.url,
     REDIS_URL: queue.redisUrl,
     LEAKGUARD_QUEUE_PREFIX: queue.prefix,

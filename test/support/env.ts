@@ -25,3 +25,12 @@ function templateName(): string {
 }
 
 export const TEMPLATE_DB = templateName();
+
+export const TEST_API_KEY = "lg_test_key_0123456789";
+
+/** The secrets configuration requires, with values that are only ever used by tests. */
+export const TEST_SECRETS = {
+  STRIPE_SECRET_KEY: "sk_test_leakguard_tests",
+  STRIPE_WEBHOOK_SECRET: "whsec_leakguard_tests",
+  LEAKGUARD_API_KEYS: TEST_API_KEY,
+} as const;

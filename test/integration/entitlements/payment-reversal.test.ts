@@ -6,6 +6,7 @@ import { applyEntitlementsForCustomer } from "../../../src/entitlements/apply-en
 import { applyPaymentReversal } from "../../../src/entitlements/apply-payment-reversal.js";
 import type { PaymentReversal } from "../../../src/entitlements/decide-holds.js";
 import type { TestApp } from "../../support/app.js";
+import { TEST_SECRETS } from "../../support/env.js";
 import { createEntitlementTestApp, DAY_MS, fromNow, insertCustomer, insertSubscription } from "./support.js";
 
 let testApp: TestApp;
@@ -117,7 +118,9 @@ describe("refunds", () => {
     await applyPaymentReversal(withPolicy({ revokeOnRefund: "never" }), refundOf(customerId));
     expect(await sso(customerId)).toMatchObject({ status: "active" });
     // A bad policy never gets this far: configuration refuses it at start, naming the variable.
-    expect(() => loadConfig({ LEAKGUARD_REVOKE_ON_REFUND: "sometimes" })).toThrow("LEAKGUARD_REVOKE_ON_REFUND");
+    expect(() => loadConfig({ ...TEST_SECRETS, LEAKGUARD_REVOKE_ON_REFUND: "sometimes" })).toThrow(
+      "LEAKGUARD_REVOKE_ON_REFUND",
+    );
   });
 });
 

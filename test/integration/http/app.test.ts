@@ -4,7 +4,7 @@ import { loadConfig } from "../../../src/config/config.js";
 import { createLogger } from "../../../src/config/logger.js";
 import { buildApp } from "../../../src/http/app.js";
 import { createTestApp, TEST_API_KEY, type TestApp } from "../../support/app.js";
-import { databaseUrl } from "../../support/env.js";
+import { databaseUrl, TEST_SECRETS } from "../../support/env.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -25,6 +25,7 @@ describe("http app", () => {
 
   it("answers health 503 naming the database when it cannot be reached, and says Redis is down", async () => {
     const config = loadConfig({
+      ...TEST_SECRETS,
       DATABASE_URL: databaseUrl("leakguard_no_such_database"),
       REDIS_URL: "redis://127.0.0.1:6390",
       LOG_LEVEL: "silent",

@@ -11,6 +11,7 @@ import { createWorker } from "../../../src/queue/queues.js";
 import { QUEUES } from "../../../src/queue/registry.js";
 import { signWebhookPayload } from "../../../src/stripe/webhook-signature.js";
 import { createTestDb } from "../../support/db.js";
+import { TEST_SECRETS } from "../../support/env.js";
 import { createTestQueuePrefix } from "../../support/queue.js";
 
 export const WEBHOOK_SECRET = "whsec_current_ingest_test";
@@ -41,6 +42,7 @@ export async function createIngestHarness(options: HarnessOptions = {}): Promise
   const testDb = await createTestDb();
   const queuePrefix = createTestQueuePrefix();
   const config = loadConfig({
+    ...TEST_SECRETS,
     DATABASE_URL: testDb.url,
     REDIS_URL: queuePrefix.redisUrl,
     LEAKGUARD_QUEUE_PREFIX: queuePrefix.prefix,

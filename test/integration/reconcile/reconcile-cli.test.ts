@@ -5,6 +5,7 @@ import { aMeter, anInvoice, aPrice } from "../../../src/demo/stripe-objects.js";
 import { type StripeStandIn, startStripeStandIn } from "../../../src/demo/stripe-stand-in.js";
 import type { Report } from "../../../src/report/report.js";
 import { createTestDb, type TestDb } from "../../support/db.js";
+import { TEST_SECRETS } from "../../support/env.js";
 import { createTestQueuePrefix } from "../../support/queue.js";
 
 const exec = promisify(execFile);
@@ -89,6 +90,7 @@ beforeAll(async () => {
     },
   });
   env = {
+    ...TEST_SECRETS,
     PATH: process.env.PATH,
     DATABASE_URL: testDb.url,
     REDIS_URL: queue.redisUrl,

@@ -4,8 +4,9 @@ import { loadConfig } from "../../../src/config/config.js";
 import { decideResolution, failedResolution } from "../../../src/reconcile/decide-enforcement.js";
 import type { FindingDraft } from "../../../src/reconcile/findings.js";
 import { enforcementModeOf } from "../../../src/reconcile/settings.js";
+import { TEST_SECRETS } from "../../support/env.js";
 
-const config = loadConfig({});
+const config = loadConfig({ ...TEST_SECRETS });
 const withMode = (enforceOnAudit: string) => ({ ...config, enforceOnAudit }) as Config;
 
 describe("LEAKGUARD_ENFORCE_ON_AUDIT", () => {
