@@ -22,7 +22,8 @@ export async function loadAccessLog(
       customerId: stripeCustomerId,
       ...(options.feature === undefined ? {} : { feature: options.feature }),
     },
-    orderBy: [{ createdAt: "desc" }, { feature: "desc" }],
+    // Insertion order, not createdAt: Prisma stamps that with each writer's own clock, to the millisecond.
+    orderBy: { seq: "desc" },
     take: options.limit,
   });
   return rows.map((row) => ({

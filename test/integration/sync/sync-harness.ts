@@ -77,5 +77,5 @@ export async function loadInvoice(db: Db, id: string) {
 
 /** Access-log rows of one customer, oldest first. */
 export async function loadAccessLog(db: Db, customerId: string) {
-  return db.accessLog.findMany({ where: { customerId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  return db.accessLog.findMany({ where: { customerId }, orderBy: { seq: "asc" } });
 }
