@@ -1,6 +1,6 @@
 import type { Logger } from "../config/logger.js";
-import { type EventQueueTarget, type EventStatus, enqueueProcessing } from "./event-queue.js";
-import type { IntakeStore, WebhookDelivery } from "./intake-store.js";
+import { type EventQueueTarget, enqueueProcessing } from "./event-queue.js";
+import type { IntakeStore, StoredDelivery, WebhookDelivery } from "./intake-store.js";
 
 export type ReceiveResult = {
   eventId: string;
@@ -9,9 +9,6 @@ export type ReceiveResult = {
   /** False when the event is already handled, already queued, or left in the outbox for the sweeper. */
   enqueued: boolean;
 };
-
-/** Statuses a delivery (re)enqueues: new, stuck in the outbox, or failed (Stripe's redelivery is a re-drive). */
-const ENQUEUE_ON_DELIVERY: ReadonlySet<EventStatus> = new Set(["received", "failed"]);
 
 /**
  * Webhook intake: durably store the event, then hand it to the queue. Only the store may throw (the caller
@@ -25,16 +22,49 @@ export async function receiveStripeEvent(
 ): Promise<ReceiveResult> {
   const { event } = delivery;
   const stored = await store.saveDelivery(delivery);
-  const firstDelivery = stored.deliveryCount === 1;
   let enqueued = false;
-  if (ENQUEUE_ON_DELIVERY.has(stored.status)) {
-    enqueued = await enqueueProcessing(target, stored, log, { replaceFinished: !firstDelivery });
-    if (enqueued) await store.markQueued(stored);
+  if (stored.inserted) {
+    // Stored already marked queued; if the job cannot be added, the mark goes back so the sweeper finds it.
+    enqueued = await enqueueProcessing(target, stored, log);
+    if (!enqueued) await settleStatus(store.unmarkQueued(stored), stored, log);
+  } else if (redrivesOnDelivery(stored)) {
+    enqueued = await enqueueProcessing(target, stored, log, { replaceFinished: true });
+    if (enqueued) await settleStatus(store.markQueued(stored), stored, log);
   }
   // The stored row is the record of every delivery; a line per event is for debugging, a redelivery is news.
-  log[firstDelivery ? "debug" : "info"](
+  log[stored.inserted ? "debug" : "info"](
     { event_id: event.id, type: event.type, delivery: stored.deliveryCount, status: stored.status, enqueued },
     "stripe event received",
   );
-  return { eventId: event.id, firstDelivery, deliveryCount: stored.deliveryCount, enqueued };
+  return {
+    eventId: event.id,
+    firstDelivery: stored.deliveryCount === 1,
+    deliveryCount: stored.deliveryCount,
+    enqueued,
+  };
+}
+
+/**
+ * A redelivery re-drives an event left in the outbox, a failed one (Stripe's redelivery is a re-drive), and a
+ * queued one no worker has taken yet: its job id makes that a no-op when the job is there, and restores the job
+ * when the process that stored the event stopped before adding it.
+ */
+function redrivesOnDelivery(stored: StoredDelivery): boolean {
+  return (
+    stored.status === "received" ||
+    stored.status === "failed" ||
+    (stored.status === "queued" && stored.attempts === 0)
+  );
+}
+
+/** The event is stored (the 2xx is owed); a failed status mark is left to the sweeper, not turned into a 5xx. */
+async function settleStatus(mark: Promise<void>, stored: StoredDelivery, log: Logger): Promise<void> {
+  try {
+    await mark;
+  } catch (error) {
+    log.warn(
+      { event_id: stored.id, err: (error as Error).message },
+      "stripe event status not updated after enqueue",
+    );
+  }
 }

@@ -39,13 +39,17 @@ describe("intake store group commit", () => {
     const twiceIds = new Set(twice.map((event) => event.id));
 
     expect(stored.map((row) => row.id)).toEqual(all.map((entry) => entry.event.id));
-    for (const row of stored) expect(row).toMatchObject({ status: "received", attempts: 0 });
-    // Concurrent deliveries of one event never share a batch: one inserts, the other counts, whichever is first.
-    const countsById = new Map<string, number[]>();
-    for (const row of stored)
-      countsById.set(row.id, [...(countsById.get(row.id) ?? []), row.deliveryCount].sort());
-    for (const event of events)
-      expect(countsById.get(event.id)).toEqual(twiceIds.has(event.id) ? [1, 2] : [1]);
+    for (const row of stored) expect(row).toMatchObject({ status: "queued", attempts: 0 });
+    // One delivery of each event inserts it (already marked queued); any other only counts, whichever is first.
+    const outcomesById = new Map<string, string[]>();
+    for (const row of stored) {
+      const outcome = `${row.inserted ? "inserted" : "counted"} ${row.deliveryCount}`;
+      outcomesById.set(row.id, [...(outcomesById.get(row.id) ?? []), outcome].sort());
+    }
+    for (const event of events) {
+      const expected = twiceIds.has(event.id) ? ["counted 2", "inserted 1"] : ["inserted 1"];
+      expect(outcomesById.get(event.id)).toEqual(expected);
+    }
     const rows = await rowsFor(events.map((event) => event.id));
     expect(rows).toHaveLength(40);
     for (const row of rows) expect(row.deliveryCount).toBe(twiceIds.has(row.id) ? 2 : 1);
@@ -70,5 +74,20 @@ describe("intake store group commit", () => {
     ]);
     expect(await rowsFor([poison.id])).toHaveLength(0);
     expect(await rowsFor(good.map((event) => event.id))).toHaveLength(6);
+  });
+
+  it("takes back the queued mark of a new event no worker has taken, and never of one a worker took", async () => {
+    const untaken = await store.saveDelivery(delivery(anEvent().body));
+    const taken = await store.saveDelivery(delivery(anEvent().body));
+    await testDb.db.stripeEvent.update({ where: { id: taken.id }, data: { attempts: 1 } });
+
+    await Promise.all([store.unmarkQueued(untaken), store.unmarkQueued(taken)]);
+
+    const [first, second] = await Promise.all(
+      [untaken.id, taken.id].map((id) => testDb.db.stripeEvent.findUniqueOrThrow({ where: { id } })),
+    );
+    expect(first).toMatchObject({ status: "received", queuedAt: null });
+    expect(second).toMatchObject({ status: "queued", attempts: 1 });
+    expect(second!.queuedAt).toBeInstanceOf(Date);
   });
 });

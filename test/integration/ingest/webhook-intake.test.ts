@@ -160,6 +160,42 @@ describe("POST /webhooks/stripe", () => {
     for (const event of good) expect(await rowsFor(event.id)).toHaveLength(1);
   });
 
+  it("restores the job of a queued event no worker has taken when Stripe delivers it again", async () => {
+    // As left by a process that stopped between storing the event and adding its job (no 2xx, so Stripe retries).
+    const { id, body } = anEvent();
+    await h.ctx.db.stripeEvent.create({
+      data: {
+        id,
+        type: "customer.updated",
+        stripeCreated: new Date(),
+        payload: JSON.parse(body),
+        status: "queued",
+        queuedAt: new Date(),
+      },
+    });
+    expect(await h.ctx.queues.stripeEvents.getJob(processJobId(id, 0))).toBeUndefined();
+
+    expect((await h.postEvent(body)).statusCode).toBe(200);
+
+    expect((await h.ctx.queues.stripeEvents.getJob(processJobId(id, 0)))?.data).toEqual({
+      eventId: id,
+      force: false,
+    });
+    expect((await rowsFor(id))[0]).toMatchObject({ status: "queued", deliveryCount: 2, attempts: 0 });
+  });
+
+  it("adds no job when Stripe delivers again an event a worker has already taken", async () => {
+    const { id, body } = anEvent();
+    expect((await h.postEvent(body)).statusCode).toBe(200);
+    await h.ctx.db.stripeEvent.update({ where: { id }, data: { attempts: 1 } });
+
+    expect((await h.postEvent(body)).statusCode).toBe(200);
+
+    expect(await h.ctx.queues.stripeEvents.getJob(processJobId(id, 1))).toBeUndefined();
+    const jobs = await h.ctx.queues.stripeEvents.getJobs(["waiting", "active", "delayed"]);
+    expect(jobs.filter((job) => job.data.eventId === id)).toHaveLength(1);
+  });
+
   it("accepts an event signed with the previous secret of a rotation", async () => {
     const { id, body } = anEvent();
     const response = await h.postEvent(body, { secret: PREVIOUS_WEBHOOK_SECRET });
