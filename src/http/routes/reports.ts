@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { storableText } from "../../ledger/usage-input.js";
 import { loadReport } from "../../report/load-report.js";
 import { REPORT_FORMATS, renderReport } from "../../report/render-report.js";
 
-const paramsSchema = z.object({ id: z.string().min(1).max(100) });
+const paramsSchema = z.object({ id: storableText(100) });
 const querySchema = z.object({ format: z.enum(REPORT_FORMATS).default("json") });
 
 const CONTENT_TYPES = {

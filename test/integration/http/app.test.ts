@@ -83,3 +83,11 @@ describe("http app", () => {
     expect(missing.json()).toEqual({ error: "not_found", message: "no route GET /nope" });
   });
 });
+
+describe("report routes", () => {
+  it("answer an id Postgres could not store with a 400, not a 500", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/v1/reports/%00", headers: t.auth });
+    expect(res.statusCode).toBe(400);
+    expect((res.json() as { error: string }).error).toBe("validation_failed");
+  });
+});
