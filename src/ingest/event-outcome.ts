@@ -1,3 +1,4 @@
+import { isDomainError } from "../errors.js";
 import type { SyncOutcome } from "../sync/types.js";
 import type { EventStatus } from "./event-queue.js";
 
@@ -25,4 +26,33 @@ export function decideOutcomeRecord(outcome: SyncOutcome): OutcomeRecord {
 /** Already handled: processing again would change nothing unless an operator forces it. */
 export function isHandled(status: EventStatus): boolean {
   return status === "processed" || status === "ignored";
+}
+
+/** Longest error kept on a stored event; the full error is in the worker's log. */
+const MAX_ERROR_LENGTH = 300;
+
+/**
+ * A processing failure as one short line for `stripe_events.lastError`. Prisma's messages open with the call site,
+ * the source excerpt or the whole query arguments, and end with the cause: that last line is the one kept.
+ */
+export function describeEventError(error: unknown): string {
+  if (isDomainError(error)) return limit(`${error.code}: ${causeLine(error.message)}`);
+  if (!(error instanceof Error)) return limit(causeLine(String(error)));
+  const code = "code" in error && typeof error.code === "string" ? ` ${error.code}` : "";
+  return limit(`${error.name}${code}: ${causeLine(error.message)}`);
+}
+
+function causeLine(message: string): string {
+  const lines = message
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are what is removed
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  const dump = lines.some((line) => /^Invalid `.*` invocation/.test(line));
+  return (dump ? lines.at(-1) : lines[0]) ?? "no message";
+}
+
+function limit(line: string): string {
+  return line.length <= MAX_ERROR_LENGTH ? line : `${line.slice(0, MAX_ERROR_LENGTH - 3)}...`;
 }

@@ -2,11 +2,11 @@ import { z } from "zod";
 import type { AppContext } from "../app-context.js";
 import type { Logger } from "../config/logger.js";
 import type { Db } from "../db/client.js";
-import { DomainError, isDomainError } from "../errors.js";
+import { DomainError } from "../errors.js";
 import type { Job } from "../queue/queues.js";
 import { applyStripeEvent } from "../sync/apply-event.js";
 import type { StoredStripeEvent, SyncOutcome } from "../sync/types.js";
-import { decideOutcomeRecord, isHandled } from "./event-outcome.js";
+import { decideOutcomeRecord, describeEventError, isHandled } from "./event-outcome.js";
 import type { EventStatus } from "./event-queue.js";
 
 export type ApplyStripeEvent = (
@@ -53,7 +53,7 @@ export async function processStripeEvent(
   try {
     outcome = await apply(ctx, event, log);
   } catch (error) {
-    const lastError = describeError(error);
+    const lastError = describeEventError(error);
     await ctx.db.stripeEvent.update({
       where: { id: eventId },
       data: { status: "failed", lastError, processingUntil: null },
@@ -135,9 +135,4 @@ async function explainUnclaimed(db: Db, eventId: string, log: Logger): Promise<P
     return { eventId, status: row.status, attempts: row.attempts, skipped: true };
   }
   throw new Error(`stripe event ${eventId} is being applied by another job`);
-}
-
-function describeError(error: unknown): string {
-  if (isDomainError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
