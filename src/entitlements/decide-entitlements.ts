@@ -176,7 +176,8 @@ type Contribution = {
 };
 
 function grantAmount(grant: Grant, quantity: number | null): Quantity | null {
-  const seats = new Quantity(quantity ?? 1);
+  // A negative quantity (a mirror written before payload values were checked) grants no seats, never minus some.
+  const seats = new Quantity(Math.max(quantity ?? 1, 0));
   if (grant.type === "boolean") return null;
   const base = grant.type === "metered" ? grant.limit : grant.value;
   if (base === null) return null;

@@ -1,9 +1,13 @@
 import { asRecord, readMetadata, readString, readUnixTime } from "./read.js";
-import { readable, unreadable } from "./result.js";
+import { readable, refusingInvalidValues, unreadable } from "./result.js";
 import type { CustomerSnapshot, Normalized } from "./types.js";
 
 /** A Stripe customer, or the `{id, object, deleted: true}` stub a deletion may carry instead of the full object. */
 export function normalizeCustomer(raw: unknown): Normalized<CustomerSnapshot> {
+  return refusingInvalidValues("customer", raw, readCustomer);
+}
+
+function readCustomer(raw: unknown): Normalized<CustomerSnapshot> {
   const customer = asRecord(raw);
   if (customer === null) return unreadable("customer is not an object");
   const stripeCustomerId = readString(customer, "id");

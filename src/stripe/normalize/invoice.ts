@@ -1,15 +1,16 @@
 import {
   asRecord,
+  inField,
   type JsonRecord,
+  readAmount,
   readBoolean,
   readDecimalString,
   readExpandableId,
-  readInteger,
   readList,
   readString,
   readUnixTime,
 } from "./read.js";
-import { readable, unreadable } from "./result.js";
+import { readable, refusingInvalidValues, unreadable } from "./result.js";
 import type { InvoiceLineSnapshot, InvoiceSnapshot, Normalized } from "./types.js";
 
 /**
@@ -19,6 +20,10 @@ import type { InvoiceLineSnapshot, InvoiceSnapshot, Normalized } from "./types.j
  * `subscription_item`. Each field is read from the shape present, basil first, so mixed payloads read too.
  */
 export function normalizeInvoice(raw: unknown): Normalized<InvoiceSnapshot> {
+  return refusingInvalidValues("invoice", raw, readInvoice);
+}
+
+function readInvoice(raw: unknown): Normalized<InvoiceSnapshot> {
   const invoice = asRecord(raw);
   if (invoice === null) return unreadable("invoice is not an object");
   const id = readString(invoice, "id");
@@ -29,16 +34,17 @@ export function normalizeInvoice(raw: unknown): Normalized<InvoiceSnapshot> {
   if (stripeCustomerId === null) return unreadable(`invoice ${id} has no customer`);
   const currency = readString(invoice, "currency");
   if (currency === null) return unreadable(`invoice ${id} has no currency`);
-  const total = readInteger(invoice, "total");
-  const amountDue = readInteger(invoice, "amount_due");
-  const amountPaid = readInteger(invoice, "amount_paid");
+  // A total is negative when credits exceed charges; what is due or paid never is.
+  const total = readAmount(invoice, "total", "signed");
+  const amountDue = readAmount(invoice, "amount_due");
+  const amountPaid = readAmount(invoice, "amount_paid");
   if (total === null || amountDue === null || amountPaid === null)
     return unreadable(`invoice ${id} has no total, amount_due or amount_paid`);
 
   const lines: InvoiceLineSnapshot[] = [];
   const list = readList(invoice, "lines");
   for (const [index, entry] of (list?.data ?? []).entries()) {
-    const line = normalizeInvoiceLine(entry, currency);
+    const line = inField(`lines.data[${index}]`, () => readInvoiceLine(entry, currency));
     if (!line.ok) return unreadable(`invoice ${id} line ${index}: ${line.reason}`);
     lines.push(line.value);
   }
@@ -51,9 +57,9 @@ export function normalizeInvoice(raw: unknown): Normalized<InvoiceSnapshot> {
       readExpandableId(subscriptionDetails, "subscription") ?? readExpandableId(invoice, "subscription"),
     status: readString(invoice, "status"),
     currency: currency.toLowerCase(),
-    totalMinor: BigInt(total),
-    amountDueMinor: BigInt(amountDue),
-    amountPaidMinor: BigInt(amountPaid),
+    totalMinor: total,
+    amountDueMinor: amountDue,
+    amountPaidMinor: amountPaid,
     periodStart: readUnixTime(invoice, "period_start"),
     periodEnd: readUnixTime(invoice, "period_end"),
     billingReason: readString(invoice, "billing_reason"),
@@ -64,11 +70,16 @@ export function normalizeInvoice(raw: unknown): Normalized<InvoiceSnapshot> {
 }
 
 export function normalizeInvoiceLine(raw: unknown, invoiceCurrency: string): Normalized<InvoiceLineSnapshot> {
+  return refusingInvalidValues("invoice line", raw, (line) => readInvoiceLine(line, invoiceCurrency));
+}
+
+function readInvoiceLine(raw: unknown, invoiceCurrency: string): Normalized<InvoiceLineSnapshot> {
   const line = asRecord(raw);
   if (line === null) return unreadable("not an object");
   const id = readString(line, "id");
   if (id === null) return unreadable("no id");
-  const amount = readInteger(line, "amount");
+  // Credits and proration credits are negative lines (and may carry a negative unit amount); quantities never are.
+  const amount = readAmount(line, "amount", "signed");
   if (amount === null) return unreadable(`${id} has no amount`);
 
   const parent = asRecord(line["parent"]);
@@ -81,7 +92,8 @@ export function normalizeInvoiceLine(raw: unknown, invoiceCurrency: string): Nor
 
   const pricing = asRecord(line["pricing"]);
   const priceDetails = asRecord(pricing?.["price_details"] ?? null);
-  const legacyPrice: JsonRecord | null = asRecord(line["price"]) ?? asRecord(line["plan"]);
+  const legacyPriceField = asRecord(line["price"]) !== null ? "price" : "plan";
+  const legacyPrice: JsonRecord | null = asRecord(line[legacyPriceField]);
   const period = asRecord(line["period"]);
 
   return readable({
@@ -95,15 +107,22 @@ export function normalizeInvoiceLine(raw: unknown, invoiceCurrency: string): Nor
       readExpandableId(line, "plan"),
     stripeProductId: readExpandableId(priceDetails, "product") ?? readExpandableId(legacyPrice, "product"),
     quantity: readDecimalString(line, "quantity_decimal") ?? readDecimalString(line, "quantity"),
-    amountMinor: BigInt(amount),
+    amountMinor: amount,
     unitAmountDecimal:
-      readDecimalString(pricing, "unit_amount_decimal") ??
-      readDecimalString(legacyPrice, "unit_amount_decimal") ??
-      readDecimalString(legacyPrice, "amount_decimal"),
+      inField("pricing", () => readDecimalString(pricing, "unit_amount_decimal", "signed")) ??
+      inField(legacyPriceField, () => readLegacyUnitAmount(legacyPrice)),
     currency: (readString(line, "currency") ?? invoiceCurrency).toLowerCase(),
-    periodStart: readUnixTime(period, "start"),
-    periodEnd: readUnixTime(period, "end"),
+    periodStart: inField("period", () => readUnixTime(period, "start")),
+    periodEnd: inField("period", () => readUnixTime(period, "end")),
     proration: readBoolean(details, "proration") ?? readBoolean(line, "proration") ?? false,
     description: readString(line, "description"),
   });
+}
+
+/** The line's price (a plan's `amount_decimal`); an invoice item's inline price may be a negative credit. */
+function readLegacyUnitAmount(price: JsonRecord | null): string | null {
+  return (
+    readDecimalString(price, "unit_amount_decimal", "signed") ??
+    readDecimalString(price, "amount_decimal", "signed")
+  );
 }

@@ -1,13 +1,15 @@
 import {
   asRecord,
+  inField,
   type JsonRecord,
+  readAmount,
   readBoolean,
+  readCount,
   readDecimalString,
   readExpandableId,
-  readInteger,
   readString,
 } from "./read.js";
-import { readable, unreadable } from "./result.js";
+import { readable, refusingInvalidValues, unreadable } from "./result.js";
 import type { Normalized, PriceSnapshot, PriceTierSnapshot } from "./types.js";
 
 /**
@@ -16,6 +18,11 @@ import type { Normalized, PriceSnapshot, PriceTierSnapshot } from "./types.js";
  * `unit_amount`/`unit_amount_decimal`/`recurring`/`transform_quantity`.
  */
 export function normalizePrice(raw: unknown): Normalized<PriceSnapshot> {
+  return refusingInvalidValues("price", raw, readPrice);
+}
+
+/** normalizePrice for a price embedded in another object: an invalid value throws to that object's reader. */
+export function readPrice(raw: unknown): Normalized<PriceSnapshot> {
   const price = asRecord(raw);
   if (price === null) return unreadable("price is not an object");
   const stripePriceId = readString(price, "id");
@@ -26,27 +33,25 @@ export function normalizePrice(raw: unknown): Normalized<PriceSnapshot> {
   const currency = readString(price, "currency");
   if (currency === null) return unreadable(`price ${stripePriceId} has no currency`);
 
-  const unitAmount = readInteger(price, "unit_amount") ?? readInteger(price, "amount");
+  const unitAmount = readAmount(price, "unit_amount") ?? readAmount(price, "amount");
   const unitAmountDecimal =
     readDecimalString(price, "unit_amount_decimal") ??
     readDecimalString(price, "amount_decimal") ??
     (unitAmount === null ? null : String(unitAmount));
   const recurring = asRecord(price["recurring"]);
-  const tiers = readTiers(price);
+  const tiers = inField("tiers", () => readTiers(price));
   if (tiers === "unreadable") return unreadable(`price ${stripePriceId} has tiers that cannot be read`);
 
   return readable({
     stripePriceId,
     stripeProductId: readExpandableId(price, "product"),
     currency: currency.toLowerCase(),
-    unitAmountMinor: unitAmount === null ? null : BigInt(unitAmount),
+    unitAmountMinor: unitAmount,
     unitAmountDecimal,
     billingScheme: readString(price, "billing_scheme") ?? "per_unit",
     tiersMode: readString(price, "tiers_mode"),
     tiers,
-    transformQuantity: readTransform(
-      asRecord(price["transform_quantity"]) ?? asRecord(price["transform_usage"]),
-    ),
+    transformQuantity: readTransform(price),
     recurringInterval: readString(recurring, "interval") ?? readString(price, "interval"),
     usageType: readString(recurring, "usage_type") ?? readString(price, "usage_type"),
     stripeMeterId: readExpandableId(recurring, "meter") ?? readExpandableId(price, "meter"),
@@ -59,25 +64,32 @@ function readTiers(price: JsonRecord): PriceTierSnapshot[] | null | "unreadable"
   const raw = price["tiers"];
   if (!Array.isArray(raw)) return null;
   const tiers: PriceTierSnapshot[] = [];
-  for (const entry of raw) {
+  for (const [index, entry] of raw.entries()) {
     const tier = asRecord(entry);
     if (tier === null) return "unreadable";
-    // `up_to` is null (or "inf" in requests) for the last tier.
-    const upTo = readInteger(tier, "up_to");
-    if (upTo === null && tier["up_to"] !== null && tier["up_to"] !== "inf") return "unreadable";
-    tiers.push({
-      upTo,
-      unitAmountDecimal:
-        readDecimalString(tier, "unit_amount_decimal") ?? readDecimalString(tier, "unit_amount"),
-      flatAmountDecimal:
-        readDecimalString(tier, "flat_amount_decimal") ?? readDecimalString(tier, "flat_amount"),
-    });
+    tiers.push(inField(`[${index}]`, () => readTier(tier)));
   }
   return tiers;
 }
 
-function readTransform(transform: JsonRecord | null): PriceSnapshot["transformQuantity"] {
-  const divideBy = readInteger(transform, "divide_by");
-  const round = readString(transform, "round");
-  return divideBy === null || round === null ? null : { divideBy, round };
+function readTier(tier: JsonRecord): PriceTierSnapshot {
+  return {
+    // `up_to` is null (or "inf" in requests) for the last tier.
+    upTo: tier["up_to"] === "inf" ? null : readCount(tier, "up_to", { min: 1 }),
+    unitAmountDecimal:
+      readDecimalString(tier, "unit_amount_decimal") ?? readDecimalString(tier, "unit_amount"),
+    flatAmountDecimal:
+      readDecimalString(tier, "flat_amount_decimal") ?? readDecimalString(tier, "flat_amount"),
+  };
+}
+
+/** `transform_quantity` on prices, `transform_usage` on legacy plans. */
+function readTransform(price: JsonRecord): PriceSnapshot["transformQuantity"] {
+  const field = asRecord(price["transform_quantity"]) !== null ? "transform_quantity" : "transform_usage";
+  const transform = asRecord(price[field]);
+  return inField(field, () => {
+    const divideBy = readCount(transform, "divide_by", { min: 1 });
+    const round = readString(transform, "round");
+    return divideBy === null || round === null ? null : { divideBy, round };
+  });
 }

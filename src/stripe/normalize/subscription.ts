@@ -1,16 +1,18 @@
-import { normalizePrice } from "./price.js";
+import { readPrice } from "./price.js";
 import {
   asRecord,
+  inField,
   type JsonRecord,
+  MAX_QUANTITY,
   readBoolean,
+  readCount,
   readExpandableId,
-  readInteger,
   readList,
   readMetadata,
   readString,
   readUnixTime,
 } from "./read.js";
-import { readable, unreadable } from "./result.js";
+import { readable, refusingInvalidValues, unreadable } from "./result.js";
 import type { Normalized, SubscriptionItemSnapshot, SubscriptionSnapshot } from "./types.js";
 
 type Period = { start: Date | null; end: Date | null };
@@ -20,6 +22,10 @@ type Period = { start: Date | null; end: Date | null };
  * the subscription before it (payloads in between may carry both): item fields win, the top level is the fallback.
  */
 export function normalizeSubscription(raw: unknown): Normalized<SubscriptionSnapshot> {
+  return refusingInvalidValues("subscription", raw, readSubscription);
+}
+
+function readSubscription(raw: unknown): Normalized<SubscriptionSnapshot> {
   const subscription = asRecord(raw);
   if (subscription === null) return unreadable("subscription is not an object");
   const id = readString(subscription, "id");
@@ -39,7 +45,7 @@ export function normalizeSubscription(raw: unknown): Normalized<SubscriptionSnap
   };
   const items: SubscriptionItemSnapshot[] = [];
   for (const [index, entry] of list.data.entries()) {
-    const item = normalizeItem(entry, topLevel);
+    const item = inField(`items.data[${index}]`, () => readItem(entry, topLevel));
     if (!item.ok) return unreadable(`subscription ${id} item ${index}: ${item.reason}`);
     items.push(item.value);
   }
@@ -50,12 +56,14 @@ export function normalizeSubscription(raw: unknown): Normalized<SubscriptionSnap
     stripeCustomerId,
     status,
     cancelAtPeriodEnd: readBoolean(subscription, "cancel_at_period_end") ?? false,
-    cancelAt: readUnixTime(subscription, "cancel_at"),
-    canceledAt: readUnixTime(subscription, "canceled_at"),
-    endedAt: readUnixTime(subscription, "ended_at"),
+    cancelAt: readUnixTime(subscription, "cancel_at", { nullable: true }),
+    canceledAt: readUnixTime(subscription, "canceled_at", { nullable: true }),
+    endedAt: readUnixTime(subscription, "ended_at", { nullable: true }),
     currentPeriodStart: period.start,
     currentPeriodEnd: period.end,
-    pauseCollection: readPauseCollection(asRecord(subscription["pause_collection"])),
+    pauseCollection: inField("pause_collection", () =>
+      readPauseCollection(asRecord(subscription["pause_collection"])),
+    ),
     metadata: readMetadata(subscription),
     stripeCreated: readUnixTime(subscription, "created"),
     items,
@@ -63,7 +71,7 @@ export function normalizeSubscription(raw: unknown): Normalized<SubscriptionSnap
   });
 }
 
-function normalizeItem(raw: unknown, fallback: Period): Normalized<SubscriptionItemSnapshot> {
+function readItem(raw: unknown, fallback: Period): Normalized<SubscriptionItemSnapshot> {
   const item = asRecord(raw);
   if (item === null) return unreadable("not an object");
   const id = readString(item, "id");
@@ -71,8 +79,10 @@ function normalizeItem(raw: unknown, fallback: Period): Normalized<SubscriptionI
   // Items carry `price` and `plan` (same id); very old ones only `plan`. Either may be an id or an object.
   const stripePriceId = readExpandableId(item, "price") ?? readExpandableId(item, "plan");
   if (stripePriceId === null) return unreadable(`${id} has no price`);
-  const priceObject: JsonRecord | null = asRecord(item["price"]) ?? asRecord(item["plan"]);
-  const price = priceObject === null ? null : normalizePrice(priceObject);
+  const priceField = asRecord(item["price"]) !== null ? "price" : "plan";
+  const priceObject: JsonRecord | null = asRecord(item[priceField]);
+  // An embedded price of an unreadable shape is left out (the id is enough); one with an invalid value refuses all.
+  const price = priceObject === null ? null : inField(priceField, () => readPrice(priceObject));
   const itemStart = readUnixTime(item, "current_period_start");
   const itemEnd = readUnixTime(item, "current_period_end");
   const hasItemPeriod = itemStart !== null || itemEnd !== null;
@@ -80,7 +90,7 @@ function normalizeItem(raw: unknown, fallback: Period): Normalized<SubscriptionI
     stripeSubscriptionItemId: id,
     stripePriceId,
     stripeProductId: readExpandableId(priceObject, "product"),
-    quantity: readInteger(item, "quantity"),
+    quantity: readCount(item, "quantity", { max: MAX_QUANTITY }),
     currentPeriodStart: hasItemPeriod ? itemStart : fallback.start,
     currentPeriodEnd: hasItemPeriod ? itemEnd : fallback.end,
     price: price?.ok ? price.value : null,
@@ -99,5 +109,7 @@ function firstRenewingItemPeriod(items: SubscriptionItemSnapshot[]): Period {
 
 function readPauseCollection(pause: JsonRecord | null): SubscriptionSnapshot["pauseCollection"] {
   const behavior = readString(pause, "behavior");
-  return behavior === null ? null : { behavior, resumesAt: readUnixTime(pause, "resumes_at") };
+  return behavior === null
+    ? null
+    : { behavior, resumesAt: readUnixTime(pause, "resumes_at", { nullable: true }) };
 }

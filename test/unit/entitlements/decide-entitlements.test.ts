@@ -215,6 +215,15 @@ describe("decideEntitlements: several subscriptions and items", () => {
     expect(feature(decision.features, "seats").limit).toBe("4");
   });
 
+  it("counts a negative quantity held in the mirror as no seats, never a negative limit", () => {
+    const sub = aSubscription({
+      items: [anItem({ priceId: "price_team", lookupKey: "team_per_seat", quantity: -3 })],
+    });
+    const decision = decideEntitlements(catalog, [sub], NOW);
+    expect(feature(decision.features, "api_calls").limit).toBe("0");
+    expect(feature(decision.features, "seats").limit).toBe("0");
+  });
+
   it("adds up grants of distinct items and lets an unlimited grant win", () => {
     const pro = aSubscription();
     const team = aSubscription({

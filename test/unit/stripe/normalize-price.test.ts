@@ -89,16 +89,24 @@ describe("normalizePrice", () => {
     expect(result).toMatchObject({ ok: true, value: { tiers: null, unitAmountDecimal: null } });
   });
 
-  it("never reads a fractional JSON number as a decimal amount", () => {
+  it("never reads a fractional JSON number as a decimal amount: the price is refused naming it", () => {
     const raw = aPrice({ unitAmount: null });
     raw["unit_amount_decimal"] = 0.1;
-    expect(normalizePrice(raw)).toMatchObject({ ok: true, value: { unitAmountDecimal: null } });
+    expect(normalizePrice(raw)).toEqual({
+      ok: false,
+      reason: `price ${raw["id"]}: unit_amount_decimal is 0.1, expected a non-negative decimal string with at most 12 decimal places`,
+    });
   });
 
   it.each([
     ["no currency", (raw: Json) => delete raw["currency"], /has no currency/],
     ["no id", (raw: Json) => delete raw["id"], /price has no id/],
-    ["an unreadable tier", (raw: Json) => (raw["tiers"] = [{ up_to: "lots" }]), /tiers that cannot be read/],
+    ["a tier that is not an object", (raw: Json) => (raw["tiers"] = ["lots"]), /tiers that cannot be read/],
+    [
+      "a tier bound that is not a count",
+      (raw: Json) => (raw["tiers"] = [{ up_to: "lots" }]),
+      /tiers\[0\]\.up_to is "lots"/,
+    ],
     ["another object", (raw: Json) => (raw["object"] = "product"), /not a price/],
   ])("refuses a price with %s", (_case, edit, reason) => {
     const raw = aPrice();
