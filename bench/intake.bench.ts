@@ -17,6 +17,8 @@ import { createLogger } from "../src/config/logger.js";
 import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
 import { buildApp } from "../src/http/app.js";
 import { createRedis } from "../src/queue/connection.js";
+import { createQueue } from "../src/queue/queues.js";
+import { QUEUES } from "../src/queue/registry.js";
 
 const SECRET = "whsec_bench_intake";
 const CONNECTIONS = 32;
@@ -82,10 +84,11 @@ export default async function run(): Promise<void> {
     const raw = summarize(rounds.raw);
     const app = summarize(rounds.app);
     const ratio = app.perSecond / raw.perSecond;
-    const perRound = rounds.app.map((round, index) =>
-      (round.perSecond / rounds.raw[index]!.perSecond).toFixed(2),
-    );
-    console.log(`ratio leakguard / raw: ${ratio.toFixed(2)} (rounds: ${perRound.join(", ")})`);
+    const perRound = rounds.app.map((round, index) => {
+      const base = rounds.raw[index]!;
+      return `${(round.perSecond / base.perSecond).toFixed(2)} (p99 ${round.p99} vs ${base.p99} ms)`;
+    });
+    console.log(`ratio leakguard / raw: ${ratio.toFixed(2)}; rounds: ${perRound.join(", ")}`);
     const met = ratio >= TARGET_RATIO && app.p99 < TARGET_P99_MS;
     console.log(`target (>= ${TARGET_RATIO} of raw, p99 < ${TARGET_P99_MS} ms): ${met ? "met" : "NOT met"}`);
 
@@ -99,6 +102,17 @@ export default async function run(): Promise<void> {
       }
     }
     console.log(`all ${acknowledged.raw.length + acknowledged.app.length} events answered 2xx are stored`);
+    // And leakguard's 2xx also means enqueued: each such event is marked queued with its job waiting.
+    const queued = await countQueued(databases.app, acknowledged.app);
+    const waiting = await countWaitingJobs(queuePrefix);
+    if (queued !== acknowledged.app.length || waiting < acknowledged.app.length) {
+      throw new Error(
+        `leakguard: of ${acknowledged.app.length} events answered 2xx, ${queued} are marked queued and ${waiting} jobs wait`,
+      );
+    }
+    console.log(
+      `all ${queued} leakguard events answered 2xx are marked queued; ${waiting} processing jobs wait`,
+    );
   } finally {
     await Promise.all(servers.map((server) => stopChild(server.child)));
     for (const databaseUrl of Object.values(databases)) await dropDatabase(databaseUrl);
@@ -326,6 +340,31 @@ async function countStored(databaseUrl: string, ids: string[]): Promise<number> 
     return Number(result.rows[0]!.count);
   } finally {
     await client.end();
+  }
+}
+
+async function countQueued(databaseUrl: string, ids: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ count: string }>(
+      "SELECT count(*) FROM stripe_events WHERE id = ANY($1::text[]) AND status = 'queued'",
+      [ids],
+    );
+    return Number(result.rows[0]!.count);
+  } finally {
+    await client.end();
+  }
+}
+
+async function countWaitingJobs(prefix: string): Promise<number> {
+  const connection = createRedis(REDIS_URL);
+  const queue = createQueue({ connection, prefix }, QUEUES.stripeEvents);
+  try {
+    return await queue.getWaitingCount();
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
 }
 
