@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -27,7 +29,7 @@ const WARMUP_S = 3;
 const TARGET_RATE = 1_000;
 const TARGET_P99_MS = 5;
 const TARGET_RATIO = 0.5;
-const API_KEY = "lg_bench_check";
+const API_KEY = "lg_bench_check_api_key";
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CATALOG_PATH = fileURLToPath(new URL("../catalog.example.json", import.meta.url));
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -43,6 +45,7 @@ type Measured = {
   errors: number;
 };
 type DbActivity = { transactions: number; rowsWritten: number };
+type CpuByPid = Map<number, number> | null;
 
 export default async function run(): Promise<void> {
   const suffix = randomBytes(4).toString("hex");
@@ -64,13 +67,21 @@ export default async function run(): Promise<void> {
       return `/v1/customers/${customer}/entitlements/${features[randomInt(features.length)]}`;
     };
 
-    const bare = await withBareRoute((port) => measure("bare Fastify route (constant)", port, path, {}));
+    const bare = await withBareRoute(async (port, pid) => {
+      const cpu = await cpuMsOf([pid]);
+      const measured = await measure("bare Fastify route (constant)", port, path, {});
+      return { ...measured, cpu: delta(cpu, await cpuMsOf([pid])) };
+    });
     app = await startServe(databaseUrl, queuePrefix);
     await checkAnswers(app.port, expected);
     await load(app.port, path, { duration: WARMUP_S });
     const before = await dbActivity(databaseUrl);
+    const serveCpu = await cpuMsOf([app.pid]);
+    const postgresCpu = await cpuMsOf(await backendPids(databaseUrl));
     const full = await measure("leakguard check API", app.port, path, {});
-    const activity = delta(before, await dbActivity(databaseUrl));
+    const serveUsed = delta(serveCpu, await cpuMsOf([app.pid]));
+    const postgresUsed = delta(postgresCpu, await cpuMsOf(await backendPids(databaseUrl)));
+    const activity = await dbActivity(databaseUrl);
     const bursts = await measure(`leakguard, autocannon overallRate ${TARGET_RATE}`, app.port, path, {
       overallRate: TARGET_RATE,
     });
@@ -83,9 +94,18 @@ export default async function run(): Promise<void> {
       );
     }
     const ratio = full.perSecond / bare.perSecond;
-    const perRequest = activity.transactions / Math.max(1, full.ok);
+    // Less the bench's own three reads in between: the first stats read and the two backend listings.
+    const statements = activity.transactions - before.transactions - 3;
     console.log(
-      `database per request: ${perRequest.toFixed(2)} statements, ${activity.rowsWritten} rows written in total`,
+      `database per request: ${(statements / Math.max(1, full.ok)).toFixed(2)} statements (checks arriving together share one), ` +
+        `${activity.rowsWritten - before.rowsWritten} rows written in total`,
+    );
+    // CPU per answered request: stable where throughput is not (other processes on the machine take their share).
+    const perRequestUs = (ms: number | null, ok: number) =>
+      ms === null ? "n/a" : `${Math.round((ms * 1000) / ok)} µs`;
+    console.log(
+      `CPU per request: serve ${perRequestUs(serveUsed, full.ok)} + postgres ${perRequestUs(postgresUsed, full.ok)}; ` +
+        `bare route ${perRequestUs(bare.cpu, bare.ok)}`,
     );
     console.log(`ratio leakguard / bare: ${ratio.toFixed(2)}`);
     // autocannon spends each connection's per-second budget back to back at the top of every second, so its
@@ -437,7 +457,7 @@ async function checkAnswers(port: number, expected: Expected): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // The two servers.
 
-type ServeChild = { port: number; stop: () => Promise<void> };
+type ServeChild = { port: number; pid: number; stop: () => Promise<void> };
 
 /** The real `leakguard serve`, as an operator starts it, on the bench database and queue prefix. */
 async function startServe(databaseUrl: string, queuePrefix: string): Promise<ServeChild> {
@@ -451,6 +471,8 @@ async function startServe(databaseUrl: string, queuePrefix: string): Promise<Ser
       LEAKGUARD_QUEUE_PREFIX: queuePrefix,
       LEAKGUARD_CATALOG: CATALOG_PATH,
       LEAKGUARD_API_KEYS: API_KEY,
+      STRIPE_SECRET_KEY: "sk_test_leakguard_bench",
+      STRIPE_WEBHOOK_SECRET: "whsec_leakguard_bench",
       HOST: "127.0.0.1",
       PORT: String(port),
       LOG_LEVEL: "warn",
@@ -462,7 +484,7 @@ async function startServe(databaseUrl: string, queuePrefix: string): Promise<Ser
   for (;;) {
     if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { port, stop };
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { port, pid: child.pid!, stop };
     } catch {
       // Not listening yet.
     }
@@ -475,7 +497,7 @@ async function startServe(databaseUrl: string, queuePrefix: string): Promise<Ser
 }
 
 /** The floor: the same route shape in a bare Fastify app, answering a constant. */
-async function withBareRoute<T>(fn: (port: number) => Promise<T>): Promise<T> {
+async function withBareRoute<T>(fn: (port: number, pid: number) => Promise<T>): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ["--import", "tsx"],
     env: { ...process.env, CHECK_BENCH_ROLE: "bare" },
@@ -487,7 +509,7 @@ async function withBareRoute<T>(fn: (port: number) => Promise<T>): Promise<T> {
       child.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
     });
     await load(port, () => "/v1/customers/cus_bench_00000/entitlements/api_calls", { duration: WARMUP_S });
-    return await fn(port);
+    return await fn(port, child.pid!);
   } finally {
     await stopChild(child, () => child.send("stop"));
   }
@@ -557,12 +579,45 @@ async function dbActivity(databaseUrl: string): Promise<DbActivity> {
   }
 }
 
-function delta(before: DbActivity, after: DbActivity): DbActivity {
-  // The stats query itself is one transaction.
-  return {
-    transactions: after.transactions - before.transactions - 1,
-    rowsWritten: after.rowsWritten - before.rowsWritten,
-  };
+/** Postgres backends serving the bench database (but this connection), whose CPU the app's queries cost. */
+async function backendPids(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    return result.rows.map((row) => row.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+// Linux's clock ticks per second for /proc/<pid>/stat times (USER_HZ).
+const TICKS_PER_S = 100;
+
+/** CPU time (user + system) each process has used so far, from /proc; null where /proc is not there. */
+async function cpuMsOf(pids: readonly number[]): Promise<CpuByPid> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      used.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S);
+    } catch {
+      if (!existsSync("/proc")) return null;
+      // The process ended in between; its time is lost to the measurement.
+    }
+  }
+  return used;
+}
+
+/** CPU milliseconds used between two readings (processes that appeared in between count from zero). */
+function delta(before: CpuByPid, after: CpuByPid): number | null {
+  if (before === null || after === null) return null;
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 function withDatabase(url: string, name: string): string {

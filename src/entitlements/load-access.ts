@@ -20,15 +20,69 @@ export const ACCESS_CHECK_CAUSE = "check:access-api";
 
 /**
  * The access API's reads, on plain pg: a check is one statement, and Prisma's per-query overhead was most of a
- * request (see bench/check-api.bench.ts). Writes still go through Prisma (applyEntitlementsForCustomer).
+ * request (see bench/check-api.bench.ts). Checks arriving in the same event-loop turn share one statement, so a
+ * busy server sends one query (one round trip, one plan) for many requests. Writes go through Prisma.
  */
-export type AccessReader = { pool: pg.Pool; close: () => Promise<void> };
+export type AccessReader = {
+  /** The customer's access state, or null when `customer` names no customer. */
+  read: (customer: string, meteredFeatures: readonly string[]) => Promise<AccessStateRow | null>;
+  close: () => Promise<void>;
+};
+
+export type AccessQueryable = Pick<pg.Pool, "query" | "end">;
 
 export function createAccessReader(databaseUrl: string, poolSize = 10): AccessReader {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    // Every read is key lookups, one plan whatever the keys and batch size: plan once per connection.
+    options: "-c plan_cache_mode=force_generic_plan",
+  });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  return { pool, close: () => pool.end() };
+  return batchingReader(pool);
+}
+
+const MAX_BATCH = 64;
+
+type PendingRead = {
+  customer: string;
+  features: string;
+  resolve: (row: AccessStateRow | null) => void;
+  reject: (error: unknown) => void;
+};
+
+/** Reads queued in one event-loop turn go to Postgres together, at most MAX_BATCH per statement. */
+export function batchingReader(pool: AccessQueryable): AccessReader {
+  let queued: PendingRead[] = [];
+  const send = async (batch: PendingRead[]) => {
+    try {
+      const result = await pool.query<AccessStateRow & { n: string }>({
+        name: "access-state",
+        text: ACCESS_STATE_SQL,
+        values: [batch.map((read) => read.customer), batch.map((read) => read.features)],
+      });
+      const byPosition = new Map(result.rows.map((row) => [Number(row.n), row]));
+      for (const [index, read] of batch.entries()) read.resolve(byPosition.get(index + 1) ?? null);
+    } catch (error) {
+      for (const read of batch) read.reject(error);
+    }
+  };
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    for (let start = 0; start < batch.length; start += MAX_BATCH)
+      void send(batch.slice(start, start + MAX_BATCH));
+  };
+  return {
+    read: (customer, meteredFeatures) =>
+      new Promise((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flush);
+        // Catalog feature keys never hold a comma (catalog.ts), so a list travels as one string per read.
+        queued.push({ customer, features: meteredFeatures.join(","), resolve, reject });
+      }),
+    close: () => pool.end(),
+  };
 }
 
 /** Everything one answer is decided from, as read in one statement. */
@@ -46,13 +100,13 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 const WINDOWED = `e.reset = 'billing_period'`;
 
 /**
- * $1: the customer as the API names it (Stripe id, or the product's id from the customer's metadata, resolved
- * as resolveCustomerId does); $2: the metered features whose usage the answer needs. Every read is an index
- * lookup by customer (ledger usage by customer, feature and occurredAt); one row, or none for an unknown customer.
+ * One row per read `n` (1-based) of a batch, none for an unknown customer. $1: each customer as the API names it
+ * (Stripe id, or the product's id, resolved as resolveCustomerId does); $2: the metered features (comma-separated)
+ * whose usage each answer needs. Every read is an index lookup by customer (ledger usage by customer, feature and
+ * occurredAt).
  */
 const ACCESS_STATE_SQL = `
-WITH customer AS (SELECT ${customerIdSql("$1")} AS id)
-SELECT c.id AS "stripeCustomerId",
+SELECT r.n, c.id AS "stripeCustomerId",
   (SELECT coalesce(json_agg(json_build_object(
       'id', s.id, 'status', s.status, 'cancelAtPeriodEnd', s."cancelAtPeriodEnd",
       'cancelAt', ${ms('s."cancelAt"')}, 'endedAt', ${ms('s."endedAt"')}, 'pauseCollection', s."pauseCollection",
@@ -79,7 +133,7 @@ SELECT c.id AS "stripeCustomerId",
       'feature', e.feature, 'status', e.status, 'limit', e."limit"::text, 'reset', e.reset,
       'periodStart', ${ms('e."periodStart"')}, 'periodEnd', ${ms('e."periodEnd"')},
       'graceUntil', ${ms('e."graceUntil"')}, 'reason', e.reason, 'source', e.source,
-      'used', CASE WHEN e.feature = ANY($2::text[]) AND e.status <> 'revoked' THEN (
+      'used', CASE WHEN e.feature = ANY(string_to_array(r.features, ',')) AND e.status <> 'revoked' THEN (
         SELECT coalesce(sum(l.quantity), 0)::text FROM ledger_entries l
         WHERE l."customerId" = e."customerId" AND l.feature = e.feature AND l.kind = 'usage'
           AND l."occurredAt" >= CASE WHEN ${WINDOWED} AND e."periodStart" IS NOT NULL
@@ -88,7 +142,9 @@ SELECT c.id AS "stripeCustomerId",
                                     THEN e."periodEnd" ELSE 'infinity'::timestamp END) END
     )), '[]'::json)
    FROM entitlements e WHERE e."customerId" = c.id) AS entitlements
-FROM customer c WHERE c.id IS NOT NULL`;
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(customer, features, n)
+CROSS JOIN LATERAL (SELECT ${customerIdSql("r.customer")} AS id) c
+WHERE c.id IS NOT NULL`;
 
 type Millis = number | string | null;
 type SubscriptionJson = Omit<
@@ -126,7 +182,8 @@ type EntitlementJson = {
   source: string | null;
   used: string | null;
 };
-type AccessStateRow = {
+/** One read as the statement returns it: JSON aggregates, times as epoch milliseconds, decimals as strings. */
+export type AccessStateRow = {
   stripeCustomerId: string;
   subscriptions: SubscriptionJson[];
   holds: { subscriptionId: string | null; reason: string; since: Millis }[];
@@ -157,13 +214,8 @@ async function loadAccessState(
   customer: string,
   meteredFeatures: readonly string[],
 ): Promise<AccessState | null> {
-  const result = await reader.pool.query<AccessStateRow>({
-    name: "access-state",
-    text: ACCESS_STATE_SQL,
-    values: [customer, meteredFeatures],
-  });
-  const row = result.rows[0];
-  if (row === undefined) return null;
+  const row = await reader.read(customer, meteredFeatures);
+  if (row === null) return null;
   const usedByFeature = new Map<string, string>();
   for (const entitlement of row.entitlements)
     if (entitlement.used !== null) usedByFeature.set(entitlement.feature, entitlement.used);

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppContext } from "../../../src/app-context.js";
 import { applyEntitlementsForCustomer } from "../../../src/entitlements/apply-entitlements.js";
@@ -10,7 +11,7 @@ import {
 import { decideEntitlements } from "../../../src/entitlements/decide-entitlements.js";
 import {
   type AccessReader,
-  createAccessReader,
+  batchingReader,
   loadCustomerAccess,
 } from "../../../src/entitlements/load-access.js";
 import { loadHolds, loadSubscriptionStates } from "../../../src/entitlements/load-entitlement-state.js";
@@ -62,10 +63,19 @@ const FEATURES: FeatureDefinition[] = Object.values(catalog.features);
 
 let t: TestApp;
 let reader: AccessReader;
+/** Statements the reader sent to Postgres. */
+let statements = 0;
 
 beforeAll(async () => {
   t = await createTestApp({ extend: (ctx) => ({ ...ctx, catalog }) });
-  reader = createAccessReader(t.ctx.config.databaseUrl, 2);
+  const pool = new pg.Pool({ connectionString: t.ctx.config.databaseUrl, max: 2 });
+  reader = batchingReader({
+    query: ((...args: Parameters<typeof pool.query>) => {
+      statements++;
+      return pool.query(...args);
+    }) as typeof pool.query,
+    end: () => pool.end(),
+  });
 });
 afterAll(async () => {
   await reader?.close();
@@ -193,17 +203,7 @@ describe("the access read path", () => {
       const stored = await t.db.entitlement.findMany({ where: { customerId }, orderBy: { feature: "asc" } });
 
       // Agreeing entitlements need nothing but the one read: Prisma is not touched at all.
-      let reads = 0;
-      const query = reader.pool.query.bind(reader.pool) as (...args: unknown[]) => unknown;
-      const counted = {
-        ...reader,
-        pool: {
-          query: (...args: unknown[]) => {
-            reads++;
-            return query(...args);
-          },
-        },
-      } as unknown as AccessReader;
+      const readsBefore = statements;
       const noPrisma = {
         ...t.ctx,
         db: new Proxy(
@@ -216,9 +216,9 @@ describe("the access read path", () => {
         ),
       } as AppContext;
 
-      const answer = await loadCustomerAccess(noPrisma, counted, name, FEATURES, { now });
+      const answer = await loadCustomerAccess(noPrisma, reader, name, FEATURES, { now });
 
-      expect(reads).toBe(1);
+      expect(statements - readsBefore).toBe(1);
 
       expect(answer.stripeCustomerId).toBe(customerId);
       expect(answer.access).toEqual(await referenceAccess(t.ctx, customerId, now));
@@ -228,6 +228,27 @@ describe("the access read path", () => {
       );
     },
   );
+
+  it("checks arriving together share one statement, each answered for its own customer", async () => {
+    const seeded = [];
+    for (const [index, scenario] of SCENARIOS.entries())
+      seeded.push(await seed({ ...scenario, externalId: undefined }, 200 + index));
+    const now = new Date();
+    const before = statements;
+
+    const answers = await Promise.all([
+      ...seeded.map(({ customerId }) => loadCustomerAccess(t.ctx, reader, customerId, FEATURES, { now })),
+      loadCustomerAccess(t.ctx, reader, seeded[0]!.customerId, [catalog.features["sso"]!], { now }),
+    ]);
+
+    expect(statements - before).toBe(1);
+    for (const [index, { customerId }] of seeded.entries())
+      expect(answers[index]).toEqual({
+        stripeCustomerId: customerId,
+        access: await referenceAccess(t.ctx, customerId, now),
+      });
+    expect(answers.at(-1)!.access).toEqual(answers[0]!.access.filter((access) => access.feature === "sso"));
+  });
 
   it("answers each feature alone as it answers them all", async () => {
     const { customerId } = await seed({ name: "single", subscriptions: [{ items: [pro] }] }, 100);
