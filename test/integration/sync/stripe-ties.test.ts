@@ -77,6 +77,7 @@ describe("a same-second tie between live statuses", () => {
     expect(await harness.apply(first!)).toMatchObject({ status: "applied" });
     const before = Date.now();
     const { outcome } = await applyLogged(second!);
+    const after = Date.now();
     expect(outcome).toMatchObject({
       status: "applied",
       detail: expect.stringContaining(`${truth} as Stripe has it (tie:`),
@@ -84,9 +85,12 @@ describe("a same-second tie between live statuses", () => {
     expect(stripeCalls).toEqual([`GET /v1/subscriptions/${base.id}`]);
     const row = await loadSubscription(harness.db, base.id);
     expect(row).toMatchObject({ status: truth, eventId: null });
-    // Stripe's copy counts as of the read, newer than any event of the tied second.
-    expect(row!.eventCreated!.getTime()).toBeGreaterThan(TIE * 1000);
-    expect(row!.eventCreated!.getTime()).toBeLessThanOrEqual(before);
+    // Stripe's copy counts as of the read (the end of the second before it), newer than any event of the tied second.
+    const asOf = row!.eventCreated!.getTime();
+    expect(asOf).toBeGreaterThan(TIE * 1000);
+    expect(asOf % 1000).toBe(999);
+    expect(asOf).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 1);
+    expect(asOf).toBeLessThan(Math.floor(after / 1000) * 1000);
 
     // Another event of that second changes nothing now; a later one still does.
     expect(await harness.apply(subscriptionAt(base, order[0]!))).toEqual({
