@@ -5,6 +5,7 @@ import { applyAccessEnforcement } from "./apply-enforcement.js";
 import { decideFindings } from "./decide-findings.js";
 import { isoTime } from "./findings.js";
 import { loadReconcileInputs, type Progress } from "./load-inputs.js";
+import { loadWebhookStats } from "./load-webhook-stats.js";
 import { saveRunFailure, saveRunFindings, saveRunReport } from "./save-run.js";
 import { enforcementModeOf } from "./settings.js";
 
@@ -48,7 +49,8 @@ export async function runReconciliation(
       mode === "revoke"
         ? await applyAccessEnforcement(ctx, run.id, findings, inputs.stripeSubscriptions, progress)
         : [];
-    const report = await saveRunReport(ctx.db, run, findings, resolutions, inputs.fallbackCurrency);
+    const webhooks = await loadWebhookStats(ctx.db, request);
+    const report = await saveRunReport(ctx.db, run, findings, resolutions, inputs.fallbackCurrency, webhooks);
     progress(`run ${run.id} completed`);
     return { runId: run.id, report };
   } catch (error) {

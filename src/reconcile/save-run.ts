@@ -1,5 +1,5 @@
 import { type Db, Prisma } from "../db/client.js";
-import { buildReport, type Report } from "../report/report.js";
+import { buildReport, type Report, type WebhookStats } from "../report/report.js";
 import type { FindingDraft, FindingResolution } from "./findings.js";
 
 export type RunRow = { id: string; periodFrom: Date; periodTo: Date };
@@ -52,6 +52,7 @@ export async function saveRunReport(
   findings: readonly FindingDraft[],
   resolutions: readonly FindingResolution[],
   defaultCurrency: string,
+  webhooks?: WebhookStats,
 ): Promise<Report> {
   return db.$transaction(async (tx) => {
     const now = new Date();
@@ -71,6 +72,7 @@ export async function saveRunReport(
       generatedAt: now,
       findings: rows,
       defaultCurrency,
+      ...(webhooks ? { webhooks } : {}),
     });
     await tx.reconciliationRun.update({
       where: { id: run.id },

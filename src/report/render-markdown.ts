@@ -36,6 +36,40 @@ export function renderMarkdown(report: Report): string {
       ? "No leakage found."
       : table(["Category", "Currency", "Findings", "Amount"], categories),
   );
+  if (report.webhooks) {
+    const w = report.webhooks;
+    out.push(
+      "",
+      "## Stripe events of the period",
+      "",
+      table(
+        [
+          "Events",
+          "Deliveries",
+          "Duplicates delivered",
+          "Recovered by backfill",
+          "Applied",
+          "Ignored",
+          "Failed",
+          "Pending",
+        ],
+        [
+          [
+            w.events,
+            w.deliveries,
+            w.duplicate_deliveries,
+            w.recovered_by_backfill,
+            w.processed,
+            w.ignored,
+            w.failed,
+            w.pending,
+          ].map(String),
+        ],
+      ),
+      "",
+      "Each event is applied at most once however often it was delivered (stored once by its id).",
+    );
+  }
   out.push("", "## Findings", "");
   out.push(
     report.findings.length === 0

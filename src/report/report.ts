@@ -30,6 +30,18 @@ export type ReportTotals = {
   by_category: Partial<Record<FindingCategory, CategoryTotal>> & Record<string, CategoryTotal>;
 };
 
+/** Stripe events of the period: how they arrived (duplicates, backfilled) and what became of them. */
+export type WebhookStats = {
+  events: number;
+  deliveries: number;
+  duplicate_deliveries: number;
+  recovered_by_backfill: number;
+  processed: number;
+  ignored: number;
+  failed: number;
+  pending: number;
+};
+
 export type Report = {
   id: string;
   period: { from: string; to: string };
@@ -37,6 +49,8 @@ export type Report = {
   /** One object when the findings share a currency (or there are none), one per currency otherwise. */
   totals: ReportTotals | ReportTotals[];
   findings: ReportFinding[];
+  /** Absent in reports stored before it existed. */
+  webhooks?: WebhookStats;
 };
 
 /** A finding as stored (`findings` row), the input of a report. */
@@ -62,6 +76,7 @@ export type ReportInput = {
   findings: readonly StoredFinding[];
   /** Currency of the totals when there is no finding to take one from. */
   defaultCurrency: string;
+  webhooks?: WebhookStats;
 };
 
 /** Builds a run's report (pure): findings ordered by money impact, biggest leak first, then by fingerprint. */
@@ -78,6 +93,7 @@ export function buildReport(input: ReportInput): Report {
     generated_at: isoTime(input.generatedAt),
     totals,
     findings,
+    ...(input.webhooks ? { webhooks: input.webhooks } : {}),
   };
 }
 
@@ -115,6 +131,7 @@ export function inContractOrder(report: Report): Report {
       evidence: f.evidence,
       status: f.status,
     })),
+    ...(report.webhooks ? { webhooks: report.webhooks } : {}),
   };
 }
 

@@ -485,7 +485,7 @@ describe("stored reports", () => {
     const latest = await t.app.inject({ method: "GET", url: "/v1/reports/latest", headers: t.auth });
     expect(latest.statusCode).toBe(200);
     const body = latest.json() as Report;
-    expect(Object.keys(body)).toEqual(["id", "period", "generated_at", "totals", "findings"]);
+    expect(Object.keys(body)).toEqual(["id", "period", "generated_at", "totals", "findings", "webhooks"]);
     expect(Object.keys(body.findings[0]!)).toEqual([
       "id",
       "fingerprint",
