@@ -16,7 +16,8 @@ const envelopeSchema = z.looseObject({
   object: z.literal("event").optional(),
   type: z.string().min(1),
   api_version: z.string().min(1).nullish(),
-  created: z.number().int().positive(),
+  // Unix seconds between 2000 and 2100: anything else is not a Stripe event and could not be stored.
+  created: z.number().int().min(946_684_800).max(4_102_444_800),
   livemode: z.boolean().optional(),
   data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
 });

@@ -38,6 +38,8 @@ describe("parseEventEnvelope", () => {
     ["a non-event id", { ...envelope, id: "cus_123" }, "id"],
     ["a missing type", { ...envelope, type: undefined }, "type"],
     ["a created that is not a Unix time", { ...envelope, created: "2026-01-01" }, "created"],
+    ["a created in milliseconds, past any date Stripe sends", { ...envelope, created: 1e13 }, "created"],
+    ["a created before 2000", { ...envelope, created: 86_400 }, "created"],
     ["no data.object", { ...envelope, data: {} }, "data.object"],
     ["another object kind", { ...envelope, object: "customer" }, "object"],
     ["an array", [envelope], "body"],
