@@ -61,6 +61,7 @@ const schema = z.object({
   LEAKGUARD_OUTBOUND_SECRET: z.string().min(16).optional(),
   LEAKGUARD_REVOKE_ON_REFUND: z.enum(["full", "any", "never"]).default("full"),
   LEAKGUARD_REVOKE_ON_DISPUTE: z.enum(["opened", "lost", "never"]).default("opened"),
+  LEAKGUARD_ENFORCE_ON_AUDIT: z.enum(["revoke", "flag"]).default("revoke"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -83,6 +84,8 @@ export type Config = Readonly<{
   outboundSecret: string | undefined;
   revokeOnRefund: "full" | "any" | "never";
   revokeOnDispute: "opened" | "lost" | "never";
+  /** What reconciliation does with access Stripe no longer backs: revoke it, or only report it. */
+  enforceOnAudit: "revoke" | "flag";
   port: number;
   host: string;
   logLevel: string;
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundSecret: e.LEAKGUARD_OUTBOUND_SECRET,
     revokeOnRefund: e.LEAKGUARD_REVOKE_ON_REFUND,
     revokeOnDispute: e.LEAKGUARD_REVOKE_ON_DISPUTE,
+    enforceOnAudit: e.LEAKGUARD_ENFORCE_ON_AUDIT,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

@@ -83,7 +83,7 @@ async function loadEnforcedAccess(
     db.accessLog.findMany({
       where: { customerId, feature: { in: [...features] }, action: "revoke" },
       select: { id: true, feature: true, cause: true, createdAt: true },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      orderBy: { seq: "desc" },
     }),
   ]);
   return new Map(
