@@ -33,6 +33,8 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 type Role = "app" | "raw";
 type Server = { role: Role; child: ChildProcess; port: number };
 type Round = {
+  /** Every response time of the round, in milliseconds. */
+  latencies: number[];
   perSecond: number;
   durationS: number;
   p50: number;
@@ -77,7 +79,7 @@ export default async function run(): Promise<void> {
       const summary = summarize(rounds[role]);
       console.log(
         `${LABELS[role].padEnd(45)} ${summary.perSecond.toFixed(0).padStart(6)} events/s  ` +
-          `p50 ${summary.p50} ms  p99 ${summary.p99} ms  server CPU ${summary.cpuPerEventUs.toFixed(0)} µs/event  ` +
+          `p50 ${summary.p50.toFixed(1)} ms  p99 ${summary.p99.toFixed(1)} ms  server CPU ${summary.cpuPerEventUs.toFixed(0)} µs/event  ` +
           `(${summary.ok} x 2xx, ${summary.errors} errors)`,
       );
     }
@@ -120,15 +122,16 @@ export default async function run(): Promise<void> {
   }
 }
 
-/** Throughput over all rounds, the median round's p50, the worst round's p99. */
+/** Throughput and latency percentiles over every response of all rounds. */
 function summarize(rounds: Round[]) {
   const ok = rounds.reduce((sum, round) => sum + round.ok, 0);
   const cpuMicros = rounds.reduce((sum, round) => sum + round.cpuMicros, 0);
-  const p50s = rounds.map((round) => round.p50).sort((a, b) => a - b);
+  const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
+  const percentile = (q: number) => latencies[Math.max(0, Math.ceil(q * latencies.length) - 1)] ?? 0;
   return {
     perSecond: ok / rounds.reduce((sum, round) => sum + round.durationS, 0),
-    p50: p50s[Math.floor(p50s.length / 2)]!,
-    p99: Math.max(...rounds.map((round) => round.p99)),
+    p50: percentile(0.5),
+    p99: percentile(0.99),
     ok,
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
     cpuPerEventUs: ok === 0 ? 0 : cpuMicros / ok,
@@ -156,9 +159,11 @@ async function startServer(role: Role, databaseUrl: string, queuePrefix: string)
 
 async function measureRound(server: Server, acknowledged: string[]): Promise<Round> {
   const cpuBefore = await childCpu(server.child);
-  const result = await load(server.port, server.role, ROUND_S, acknowledged);
+  const latencies: number[] = [];
+  const result = await load(server.port, server.role, ROUND_S, acknowledged, latencies);
   const cpuMicros = (await childCpu(server.child)) - cpuBefore;
   return {
+    latencies,
     perSecond: result["2xx"] / result.duration,
     durationS: result.duration,
     p50: result.latency.p50,
@@ -171,36 +176,48 @@ async function measureRound(server: Server, acknowledged: string[]): Promise<Rou
 
 let sequence = 0;
 
-/** Unique signed events at CONNECTIONS connections for `durationS`; pushes each id answered 2xx. */
+/**
+ * Unique signed events at CONNECTIONS connections for `durationS`; pushes each id answered 2xx, and every
+ * response time (the ones autocannon's own percentiles use) when `latencies` is given.
+ */
 function load(
   port: number,
   role: Role,
   durationS: number,
   acknowledged: string[],
+  latencies?: number[],
 ): Promise<autocannon.Result> {
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
-    duration: durationS,
-    requests: [
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
       {
-        method: "POST",
-        path: "/webhooks/stripe",
-        // One request in flight per connection, so the connection's context names the event being answered.
-        setupRequest: (request, context: { eventId?: string }) => {
-          context.eventId = `evt_bench${role}${(sequence++).toString(36)}x${randomBytes(3).toString("hex")}`;
-          const body = eventBody(context.eventId);
-          return {
-            ...request,
-            body,
-            headers: { "content-type": "application/json", "stripe-signature": sign(body) },
-          };
-        },
-        onResponse: (status: number, _body: string, context: { eventId?: string }) => {
-          if (status >= 200 && status < 300 && context.eventId) acknowledged.push(context.eventId);
-        },
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: durationS,
+        requests: [
+          {
+            method: "POST",
+            path: "/webhooks/stripe",
+            // One request in flight per connection, so the connection's context names the event being answered.
+            setupRequest: (request, context: { eventId?: string }) => {
+              context.eventId = `evt_bench${role}${(sequence++).toString(36)}x${randomBytes(3).toString("hex")}`;
+              const body = eventBody(context.eventId);
+              return {
+                ...request,
+                body,
+                headers: { "content-type": "application/json", "stripe-signature": sign(body) },
+              };
+            },
+            onResponse: (status: number, _body: string, context: { eventId?: string }) => {
+              if (status >= 200 && status < 300 && context.eventId) acknowledged.push(context.eventId);
+            },
+          },
+        ],
       },
-    ],
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    if (latencies !== undefined) {
+      instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    }
   });
 }
 
