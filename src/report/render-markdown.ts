@@ -75,7 +75,7 @@ export function renderMarkdown(report: Report): string {
     report.findings.length === 0
       ? "None."
       : table(
-          ["Category", "Customer", "Feature", "Expected", "Actual", "Amount", "Evidence"],
+          ["Category", "Customer", "Feature", "Expected", "Actual", "Amount", "Status", "Evidence"],
           report.findings.map((finding) => [
             finding.category,
             finding.customer,
@@ -83,6 +83,7 @@ export function renderMarkdown(report: Report): string {
             finding.expected ?? "",
             finding.actual ?? "",
             formatMinor(finding.amount_minor, finding.currency),
+            finding.status,
             describeEvidence(finding),
           ]),
         ),
@@ -102,6 +103,8 @@ export function describeEvidence(finding: ReportFinding): string {
   if (period && typeof period.from === "string" && typeof period.to === "string") {
     parts.push(`period ${period.from} to ${period.to}`);
   }
+  // Why access outlived payment, in the words of the check that found it.
+  if (typeof evidence["why"] === "string") parts.push(evidence["why"]);
   return parts.join(", ");
 }
 

@@ -184,3 +184,38 @@ describe("renderReport", () => {
     expect(renderReport(empty, "csv").split("\r\n").filter(Boolean)).toHaveLength(1);
   });
 });
+
+describe("md findings", () => {
+  it("show each finding's status and why access outlived payment", () => {
+    const fixed = buildReport({
+      runId: "run_fixed",
+      periodFrom: new Date("2026-11-01T00:00:00Z"),
+      periodTo: new Date("2026-12-01T00:00:00Z"),
+      generatedAt: new Date("2026-12-01T03:00:00Z"),
+      defaultCurrency: "usd",
+      findings: [
+        {
+          id: "f1",
+          fingerprint: "fp1",
+          category: "access_not_revoked",
+          customerId: "cus_1",
+          feature: "tokens",
+          expected: "revoked",
+          actual: "active",
+          amountMinor: "250",
+          currency: "usd",
+          evidence: {
+            subscription: "sub_1",
+            why: "subscription sub_1 is canceled in Stripe since 2026-11-20",
+          },
+          status: "fixed",
+        },
+      ],
+    });
+    const md = renderReport(fixed, "md");
+    expect(md).toContain("| Amount | Status | Evidence |");
+    expect(md).toContain(
+      "| 2.50 USD | fixed | subscription sub_1, subscription sub_1 is canceled in Stripe since 2026-11-20 |",
+    );
+  });
+});
