@@ -1,6 +1,7 @@
 import { type AppContext, createAppContext } from "../app-context.js";
 import { type Config, type ConnectionConfig, loadConfig, loadConnectionConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../config/logger.js";
+import { createDb, type Db } from "../db/client.js";
 
 /** Prints the one-line reason and exits 1: the CLI contract for every failure. */
 export function fail(reason: string): never {
@@ -55,4 +56,17 @@ export async function runOneShot(fn: (ctx: AppContext) => Promise<void>): Promis
     fail((error as Error).message);
   }
   await ctx.close();
+}
+
+/** Runs a read-only command that needs only the database (no Stripe, Redis or secrets), e.g. `report`. */
+export async function runWithDatabase(fn: (ctx: { db: Db }) => Promise<void>): Promise<void> {
+  const { databaseUrl } = loadConnectionConfigOrExit();
+  const db = createDb(databaseUrl, { poolSize: 2 });
+  try {
+    await fn({ db });
+  } catch (error) {
+    await db.$disconnect().catch(() => {});
+    fail((error as Error).message);
+  }
+  await db.$disconnect();
 }

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { loadLedgerExplanation } from "../../ledger/explain-ledger.js";
 import { renderLedgerExplanation } from "../../ledger/render-explanation.js";
-import { runOneShot } from "../runtime.js";
+import { runWithDatabase } from "../runtime.js";
 
 function parseTime(value: string): Date {
   const time = new Date(value);
@@ -30,7 +30,7 @@ export function registerLedgerCommands(program: Command): void {
     .option("--to <time>", "entries that occurred before this time", parseTime)
     .option("--last <count>", "newest entries to show per feature", parseCount, 5)
     .action(async (customer: string, options: { feature?: string; from?: Date; to?: Date; last: number }) => {
-      await runOneShot(async (ctx) => {
+      await runWithDatabase(async (ctx) => {
         const explanation = await loadLedgerExplanation(ctx, {
           customer,
           feature: options.feature,

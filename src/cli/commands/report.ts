@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadReport } from "../../report/load-report.js";
 import { isReportFormat, REPORT_FORMATS, renderReport } from "../../report/render-report.js";
-import { fail, runOneShot } from "../runtime.js";
+import { fail, runWithDatabase } from "../runtime.js";
 
 export function registerReportCommand(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function registerReportCommand(program: Command): void {
     .action(async (run: string, options: { format: string }) => {
       const format = options.format;
       if (!isReportFormat(format)) fail(`unknown format "${format}" (use ${REPORT_FORMATS.join(", ")})`);
-      await runOneShot(async (ctx) => {
+      await runWithDatabase(async (ctx) => {
         process.stdout.write(renderReport(await loadReport(ctx.db, run), format));
       });
     });
