@@ -15,11 +15,13 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import pg from "pg";
+import { databaseUrlFor, dropDatabase as dropDatabaseNamed } from "../src/db/databases.js";
 import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
 import { type Catalog, loadCatalog } from "../src/entitlements/catalog.js";
 import { decideAccessChanges, type StoredEntitlement } from "../src/entitlements/decide-access-changes.js";
 import { decideEntitlements, type SubscriptionState } from "../src/entitlements/decide-entitlements.js";
 import { createRedis } from "../src/queue/connection.js";
+import { deleteQueueKeys as deleteKeysUnder } from "../src/queue/keys.js";
 
 const CUSTOMERS = 10_000;
 const USAGE_ROWS_PER_CUSTOMER = 24;
@@ -620,32 +622,14 @@ function delta(before: CpuByPid, after: CpuByPid): number | null {
   return total;
 }
 
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
+const withDatabase = databaseUrlFor;
+const dropDatabase = (databaseUrl: string) =>
+  dropDatabaseNamed(PG_ADMIN_URL, new URL(databaseUrl).pathname.slice(1));
 
 async function deleteQueueKeys(prefix: string): Promise<void> {
   const redis = createRedis(REDIS_URL);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -14,9 +14,11 @@ import pg from "pg";
 import { createAppContext } from "../src/app-context.js";
 import { loadConfig } from "../src/config/config.js";
 import { createLogger } from "../src/config/logger.js";
+import { databaseUrlFor, dropDatabase as dropDatabaseNamed } from "../src/db/databases.js";
 import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
 import { buildApp } from "../src/http/app.js";
 import { createRedis } from "../src/queue/connection.js";
+import { deleteQueueKeys as deleteKeysUnder } from "../src/queue/keys.js";
 import { createQueue } from "../src/queue/queues.js";
 import { QUEUES } from "../src/queue/registry.js";
 
@@ -385,32 +387,14 @@ async function countWaitingJobs(prefix: string): Promise<number> {
   }
 }
 
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
+const withDatabase = databaseUrlFor;
+const dropDatabase = (databaseUrl: string) =>
+  dropDatabaseNamed(PG_ADMIN_URL, new URL(databaseUrl).pathname.slice(1));
 
 async function deleteQueueKeys(prefix: string): Promise<void> {
   const redis = createRedis(REDIS_URL);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

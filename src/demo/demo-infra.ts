@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import pg from "pg";
+import { databaseUrlFor } from "../db/databases.js";
 import { applyMigrations } from "../db/migrate.js";
 
 /** Where a TCP service listens, from its URL (postgresql://..., redis://...). */
@@ -46,13 +47,6 @@ export async function findUnreachableService(databaseUrl: string, redisUrl: stri
   );
 }
 
-/** The URL of `databaseName` on the same server as `databaseUrl`. */
-export function databaseUrlFor(databaseUrl: string, databaseName: string): string {
-  const url = new URL(databaseUrl);
-  url.pathname = `/${databaseName}`;
-  return url.toString();
-}
-
 /** Drops and recreates the demo's own database, then applies every migration to it. */
 export async function resetDemoDatabase(databaseUrl: string, databaseName: string): Promise<string> {
   if (!/^[a-z0-9_]+$/.test(databaseName)) throw new Error(`invalid demo database name "${databaseName}"`);
@@ -69,33 +63,4 @@ export async function resetDemoDatabase(databaseUrl: string, databaseName: strin
   return url;
 }
 
-export async function dropDemoDatabase(databaseUrl: string, databaseName: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrlFor(databaseUrl, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-type KeyScanner = {
-  scan: (
-    cursor: string,
-    match: "MATCH",
-    pattern: string,
-    count: "COUNT",
-    size: number,
-  ) => Promise<[string, string[]]>;
-  del: (...keys: string[]) => Promise<number>;
-};
-
-/** Deletes every Redis key under a queue prefix (the demo's queues and job schedulers). */
-export async function deleteQueueKeys(redis: KeyScanner, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
-}
+export { databaseUrlFor };

@@ -6,17 +6,14 @@ import { join } from "node:path";
 import { type AppContext, createAppContext } from "../app-context.js";
 import { loadConfig } from "../config/config.js";
 import { createLogger } from "../config/logger.js";
+import { dropDatabase } from "../db/databases.js";
+import { deleteQueueKeys } from "../queue/keys.js";
 import { assertNoEviction } from "../queue/queues.js";
 import { enqueueReconciliation, waitForReconciliation } from "../reconcile/reconcile-job.js";
 import { renderReport } from "../report/render-report.js";
 import type { Report } from "../report/report.js";
 import { signWebhookPayload } from "../stripe/webhook-signature.js";
-import {
-  deleteQueueKeys,
-  dropDemoDatabase,
-  findUnreachableService,
-  resetDemoDatabase,
-} from "./demo-infra.js";
+import { findUnreachableService, resetDemoDatabase } from "./demo-infra.js";
 import {
   type DemoChild,
   findFreePort,
@@ -118,7 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
     progress.step(`preparing database ${databaseName} (drop, create, migrate)`);
     const databaseUrl = await resetDemoDatabase(options.databaseUrl, databaseName);
-    if (options.dropDatabase) cleanup.add(() => dropDemoDatabase(options.databaseUrl, databaseName));
+    if (options.dropDatabase) cleanup.add(() => dropDatabase(options.databaseUrl, databaseName));
 
     const port = await findFreePort();
     const env: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createRedis } from "../../src/queue/connection.js";
+import { deleteQueueKeys } from "../../src/queue/keys.js";
 import { TEST_REDIS_URL } from "./env.js";
 
 /** A queue prefix of this test's own, so tests never see each other's jobs; cleanup deletes its keys. */
@@ -11,12 +12,7 @@ export function createTestQueuePrefix(): { prefix: string; redisUrl: string; cle
     cleanup: async () => {
       const redis = createRedis(TEST_REDIS_URL);
       try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== "0");
+        await deleteQueueKeys(redis, prefix);
       } finally {
         redis.disconnect();
       }

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { dropDemoDatabase } from "../../../src/demo/demo-infra.js";
+import { dropDatabase } from "../../../src/db/databases.js";
 import { runDemo } from "../../../src/demo/run-demo.js";
 import { TEST_PG_URL, TEST_REDIS_URL } from "../../support/env.js";
 
 const databaseName = `leakguard_demo_test_${randomBytes(5).toString("hex")}`;
 
 afterAll(async () => {
-  await dropDemoDatabase(TEST_PG_URL, databaseName);
+  await dropDatabase(TEST_PG_URL, databaseName);
 });
 
 describe("leakguard demo, end to end", () => {
