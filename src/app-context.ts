@@ -1,9 +1,9 @@
-import type { Queue } from "bullmq";
 import type { Config } from "./config/config.js";
 import type { Logger } from "./config/logger.js";
 import { createDb, type Db } from "./db/client.js";
 import { type Catalog, loadCatalog } from "./entitlements/catalog.js";
 import { createRedis, type RedisConnection } from "./queue/connection.js";
+import type { Queue } from "./queue/queues.js";
 import { createQueue } from "./queue/queues.js";
 import { QUEUES } from "./queue/registry.js";
 import { createStripe, type StripeClient } from "./stripe/client.js";

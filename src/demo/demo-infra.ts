@@ -1,7 +1,6 @@
 import { connect } from "node:net";
-import pg from "pg";
-import { databaseUrlFor } from "../db/databases.js";
-import { applyMigrations } from "../db/migrate.js";
+import { databaseUrlFor, dropDatabase } from "../db/databases.js";
+import { applyMigrations, ensureDatabase } from "../db/migrate.js";
 
 /** Where a TCP service listens, from its URL (postgresql://..., redis://...). */
 export function endpointOf(serviceUrl: string, defaultPort: number): { host: string; port: number } {
@@ -50,15 +49,9 @@ export async function findUnreachableService(databaseUrl: string, redisUrl: stri
 /** Drops and recreates the demo's own database, then applies every migration to it. */
 export async function resetDemoDatabase(databaseUrl: string, databaseName: string): Promise<string> {
   if (!/^[a-z0-9_]+$/.test(databaseName)) throw new Error(`invalid demo database name "${databaseName}"`);
-  const admin = new pg.Client({ connectionString: databaseUrlFor(databaseUrl, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${databaseName}"`);
-  } finally {
-    await admin.end();
-  }
+  await dropDatabase(databaseUrl, databaseName);
   const url = databaseUrlFor(databaseUrl, databaseName);
+  await ensureDatabase(url);
   await applyMigrations(url);
   return url;
 }

@@ -1,6 +1,6 @@
-import pg from "pg";
 import type { AppContext } from "../app-context.js";
 import { customerIdSql, requireCustomerId } from "../customers/resolve-customer.js";
+import { createPgPool, type PgPool } from "../db/pg-pool.js";
 import { loadUsageTotal } from "../ledger/usage-totals.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
 import type { FeatureDefinition } from "./catalog.js";
@@ -29,17 +29,14 @@ export type AccessReader = {
   close: () => Promise<void>;
 };
 
-export type AccessQueryable = Pick<pg.Pool, "query" | "end">;
+export type AccessQueryable = Pick<PgPool, "query" | "end">;
 
 export function createAccessReader(databaseUrl: string, poolSize = 10): AccessReader {
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
+  const pool = createPgPool(databaseUrl, {
     max: poolSize,
     // Every read is key lookups, one plan whatever the keys and batch size: plan once per connection.
-    options: "-c plan_cache_mode=force_generic_plan",
+    sessionOptions: "-c plan_cache_mode=force_generic_plan",
   });
-  // An idle connection dropped by the server must not crash the process; the next query reconnects.
-  pool.on("error", () => {});
   return batchingReader(pool);
 }
 

@@ -1,4 +1,4 @@
-import pg from "pg";
+import { createPgPool } from "../db/pg-pool.js";
 import type { IncomingStripeEvent } from "./event-envelope.js";
 import { type EventQueueState, MARK_QUEUED_SQL } from "./event-queue.js";
 import { createMicroBatch } from "./micro-batch.js";
@@ -73,9 +73,7 @@ const UNMARK_QUEUED_SQL = `
  * one delivery at a time, so a delivery Postgres refuses fails alone.
  */
 export function createIntakeStore(databaseUrl: string, options: IntakeStoreOptions = {}): IntakeStore {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
-  // An idle connection dropped by the server must not crash the process; the next query reconnects.
-  pool.on("error", () => {});
+  const pool = createPgPool(databaseUrl, { max: options.poolSize ?? 10 });
   const sqlBySize = new Map<number, string>();
   const saveBatch = createMicroBatch<WebhookDelivery, StoredDelivery>({
     maxBatchSize: options.maxBatchSize ?? 64,

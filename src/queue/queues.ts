@@ -4,7 +4,7 @@ import type { Logger } from "../config/logger.js";
 import { isDomainError } from "../errors.js";
 import type { JobName, QueueName } from "./registry.js";
 
-export type { Job } from "bullmq";
+export type { Job, Queue, Worker } from "bullmq";
 
 export type QueueContext = { connection: Redis; prefix: string };
 

@@ -1,4 +1,3 @@
-import type { Worker } from "bullmq";
 import type { AppContext } from "../app-context.js";
 import { processEntitlementJob, scheduleEntitlementMaintenance } from "../entitlements/entitlement-jobs.js";
 import { processIngestMaintenanceJob, scheduleIngestMaintenance } from "../ingest/maintenance-jobs.js";
@@ -6,6 +5,7 @@ import { processStripeEventJob } from "../ingest/process-event-job.js";
 import { sweepOutbox } from "../ingest/sweep-outbox.js";
 import { processReportUsageJob, scheduleUsageReporting } from "../ledger/report-usage-job.js";
 import { createRedis } from "../queue/connection.js";
+import type { Worker } from "../queue/queues.js";
 import { assertNoEviction, createWorker } from "../queue/queues.js";
 import { QUEUES } from "../queue/registry.js";
 import { processReconcileJob, scheduleNightlyReconcile } from "../reconcile/reconcile-job.js";
