@@ -17,6 +17,7 @@ import Fastify from "fastify";
 import pg from "pg";
 import { databaseUrlFor, dropDatabase as dropDatabaseNamed } from "../src/db/databases.js";
 import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
+import { decisionFingerprint } from "../src/entitlements/access-decisions.js";
 import { type Catalog, loadCatalog } from "../src/entitlements/catalog.js";
 import { decideAccessChanges, type StoredEntitlement } from "../src/entitlements/decide-access-changes.js";
 import { decideEntitlements, type SubscriptionState } from "../src/entitlements/decide-entitlements.js";
@@ -124,7 +125,8 @@ export default async function run(): Promise<void> {
     if (errors > 0) throw new Error(`${errors} requests failed or were not 2xx`);
   } finally {
     await app?.stop();
-    await dropDatabase(databaseUrl);
+    if (!process.env.BENCH_KEEP_DATABASE) await dropDatabase(databaseUrl);
+    else console.log(`kept ${databaseUrl}`);
     await deleteQueueKeys(queuePrefix);
   }
 }
@@ -420,6 +422,22 @@ async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
          "graceUntil" timestamptz, reason text)`,
       [JSON.stringify(entitlements)],
     );
+    // As applying left them: each customer's stored rows decided from its current inputs by this catalog.
+    await client.query(
+      `INSERT INTO access_decisions ("customerId", "inputsVersion", "decidedVersion", "decidedWith", "validUntil",
+         "updatedAt")
+       SELECT customer, 0, 0, $2, ${utc('"validUntil"')}, now()
+       FROM json_to_recordset($1::json) AS a(customer text, "validUntil" timestamptz)`,
+      [
+        JSON.stringify(
+          subscriptions.map(({ customer, state }) => ({
+            customer,
+            validUntil: iso(decideEntitlements(catalog, [state], new Date(now)).nextChangeAt),
+          })),
+        ),
+        decisionFingerprint(catalog),
+      ],
+    );
     // Usage over the last 40 days, so part of it falls before each customer's current period.
     await client.query(
       `INSERT INTO ledger_entries (id, "usageId", kind, "customerId", feature, quantity, "occurredAt", fingerprint)
@@ -464,7 +482,7 @@ type ServeChild = { port: number; pid: number; stop: () => Promise<void> };
 /** The real `leakguard serve`, as an operator starts it, on the bench database and queue prefix. */
 async function startServe(databaseUrl: string, queuePrefix: string): Promise<ServeChild> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+  const child = spawn(process.execPath, [...serveNodeArgs(), "--import", "tsx", "src/cli/main.ts", "serve"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -496,6 +514,11 @@ async function startServe(databaseUrl: string, queuePrefix: string): Promise<Ser
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
+}
+
+/** BENCH_SERVE_NODE_ARGS (space-separated), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server. */
+function serveNodeArgs(): string[] {
+  return (process.env.BENCH_SERVE_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 }
 
 /** The floor: the same route shape in a bare Fastify app, answering a constant. */

@@ -1,5 +1,6 @@
 import type { AppContext } from "../app-context.js";
 import { Prisma } from "../db/client.js";
+import { decisionFingerprint, readInputsVersion, recordAccessDecision } from "./access-decisions.js";
 import { type AccessChange, decideAccessChanges } from "./decide-access-changes.js";
 import { decideEntitlements, type EntitlementDecision } from "./decide-entitlements.js";
 import { type DbReader, loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
@@ -78,6 +79,7 @@ export async function applyEntitlementsForCustomer(
   const { decision, changes } = await ctx.db.$transaction(
     async (tx) => {
       await lockCustomer(tx, stripeCustomerId);
+      const inputsVersion = await readInputsVersion(tx, stripeCustomerId);
       const subscriptions = await loadSubscriptionStates(tx, stripeCustomerId);
       const holds = await loadHolds(tx, stripeCustomerId);
       const stored = await tx.entitlement.findMany({ where: { customerId: stripeCustomerId } });
@@ -85,6 +87,12 @@ export async function applyEntitlementsForCustomer(
       const changes: AppliedAccessChange[] = [];
       for (const change of decideAccessChanges(stored, decision.features))
         changes.push(await saveAccessChange(tx, stripeCustomerId, change, cause));
+      await recordAccessDecision(tx, stripeCustomerId, {
+        inputsVersion,
+        fingerprint: decisionFingerprint(ctx.catalog),
+        decision,
+        storedFeatures: new Set([...stored, ...changes].map((row) => row.feature)),
+      });
       return { decision, changes };
     },
     { maxWait: 10_000, timeout: 30_000 },

@@ -1,4 +1,5 @@
 import type { AppContext } from "../app-context.js";
+import { markAccessInputsChanged } from "./access-decisions.js";
 import { type ApplyEntitlementsResult, applyEntitlementsForCustomer } from "./apply-entitlements.js";
 import { decideHold, type PaymentReversal } from "./decide-holds.js";
 import type { DbReader } from "./load-entitlement-state.js";
@@ -30,6 +31,7 @@ async function saveHold(ctx: AppContext, reversal: PaymentReversal): Promise<Pay
     // Disputes are delivered out of order too: an older status never overwrites a newer one.
     if (held?.eventCreated && held.eventCreated > reversal.eventCreated) return "stale";
     const subscriptionId = held?.subscriptionId ?? (await subscriptionOf(tx, reversal));
+    await markAccessInputsChanged(tx, [reversal.stripeCustomerId]);
     const common = {
       customerId: reversal.stripeCustomerId,
       subscriptionId,

@@ -1,3 +1,4 @@
+import { markAccessInputsChanged } from "../entitlements/access-decisions.js";
 import type { InvoiceSnapshot } from "../stripe/normalize/index.js";
 import { decideInvoiceWrite, type EventVersion, type GuardMode } from "./mirror-guard.js";
 import { ensureCustomerRow, lockRow, type Tx } from "./mirror-transaction.js";
@@ -42,6 +43,8 @@ export async function saveInvoice(
   };
   if (held === null) await tx.invoice.create({ data: { id, ...row } });
   else await tx.invoice.update({ where: { id }, data: row });
+  // An open invoice anchors a past_due subscription's grace.
+  await markAccessInputsChanged(tx, [invoice.stripeCustomerId]);
 
   const lineIds = invoice.lines.map((line) => lineRowId(id, line.stripeInvoiceLineId));
   // A truncated lines list (more than Stripe embeds) says nothing about the lines it left out.

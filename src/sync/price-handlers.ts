@@ -1,4 +1,5 @@
 import { Prisma } from "../db/client.js";
+import { markPriceCustomersChanged } from "../entitlements/access-decisions.js";
 import type { PriceSnapshot } from "../stripe/normalize/index.js";
 import { type HandlerContext, outcomeOf, versionOf } from "./handler.js";
 import { decidePriceWrite, type EventVersion, type GuardDecision } from "./mirror-guard.js";
@@ -18,7 +19,7 @@ export async function savePrice(tx: Tx, price: PriceSnapshot, version: EventVers
   await lockRow(tx, "prices", price.stripePriceId);
   const held = await tx.price.findUnique({
     where: { id: price.stripePriceId },
-    select: { eventCreated: true },
+    select: { eventCreated: true, productId: true, lookupKey: true },
   });
   const decision = decidePriceWrite(held, version);
   if (!decision.write) return decision;
@@ -52,5 +53,8 @@ export async function savePrice(tx: Tx, price: PriceSnapshot, version: EventVers
   };
   if (held === null) await tx.price.create({ data: { id: price.stripePriceId, ...row } });
   else await tx.price.update({ where: { id: price.stripePriceId }, data: row });
+  // Items match plans through their price's product and lookup key: a change re-decides everyone on it.
+  if (held === null || held.productId !== row.productId || held.lookupKey !== row.lookupKey)
+    await markPriceCustomersChanged(tx, price.stripePriceId);
   return decision;
 }

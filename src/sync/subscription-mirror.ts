@@ -1,4 +1,5 @@
 import { Prisma } from "../db/client.js";
+import { markAccessInputsChanged } from "../entitlements/access-decisions.js";
 import type { PriceSnapshot, SubscriptionSnapshot } from "../stripe/normalize/index.js";
 import { decideSubscriptionWrite, type EventVersion, type GuardMode } from "./mirror-guard.js";
 import { ensureCustomerRow, lockRow, type Tx } from "./mirror-transaction.js";
@@ -106,6 +107,7 @@ export async function saveSubscription(
   };
   if (held === null) await tx.subscription.create({ data: { id, ...row } });
   else await tx.subscription.update({ where: { id }, data: row });
+  await markAccessInputsChanged(tx, [subscription.stripeCustomerId]);
 
   const itemIds = subscription.items.map((item) => item.stripeSubscriptionItemId);
   // A truncated items list says nothing about the items it left out.

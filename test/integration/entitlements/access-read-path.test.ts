@@ -261,9 +261,12 @@ describe("the access read path", () => {
   });
 
   it("stored entitlements lagging behind the clock are brought up to date once, and the answer is the new one", async () => {
-    const { customerId } = await seed({ name: "lagging", subscriptions: [{ items: [pro] }] }, 101);
-    await t.db.subscription.updateMany({ where: { customerId }, data: { cancelAt: fromNow(-1000) } });
-    const now = new Date();
+    const { customerId } = await seed(
+      { name: "lagging", subscriptions: [{ items: [pro], cancelAt: fromNow(3 * DAY_MS) }] },
+      101,
+    );
+    // The clock passes the cancellation with no deleted event and no enforcement job run.
+    const now = fromNow(4 * DAY_MS);
 
     const first = await loadCustomerAccess(t.ctx, reader, customerId, FEATURES, { now });
     const second = await loadCustomerAccess(t.ctx, reader, customerId, FEATURES, { now });

@@ -104,10 +104,15 @@ describe("GET /v1/customers/:customer/entitlements", () => {
 
   it("revokes at read time a cancellation that took effect with no event or job since", async () => {
     const customerId = await insertCustomer(db);
-    const cancelAt = fromNow(DAY_MS);
+    // Scheduled a moment ahead; no deleted event and no enforcement job (no worker runs here) follow.
+    const cancelAt = fromNow(1000);
     await insertSubscription(db, customerId, { cancelAt });
     await applyEntitlementsForCustomer(testApp.ctx, customerId, { cause: "event:evt_cancel_requested" });
-    await db.subscription.updateMany({ where: { customerId }, data: { cancelAt: fromNow(-1000) } });
+    expect((await get(`/v1/customers/${customerId}/entitlements/sso`)).json()).toMatchObject({
+      has_access: true,
+      reason: "cancel_scheduled",
+    });
+    await new Promise((resolve) => setTimeout(resolve, cancelAt.getTime() - Date.now() + 20));
 
     const response = await get(`/v1/customers/${customerId}/entitlements/sso`);
 

@@ -62,7 +62,7 @@ export async function createSyncHarness(env: Record<string, string> = {}): Promi
 
 async function truncateMirrors(db: Db): Promise<void> {
   await db.$executeRawUnsafe(
-    `TRUNCATE customers, subscriptions, subscription_items, prices, invoices, invoice_lines, entitlements, access_log, entitlement_holds`,
+    `TRUNCATE customers, subscriptions, subscription_items, prices, invoices, invoice_lines, entitlements, access_log, entitlement_holds, access_decisions`,
   );
 }
 

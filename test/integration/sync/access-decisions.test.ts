@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccessReader, loadCustomerAccess } from "../../../src/entitlements/load-access.js";
+import { normalizeSubscription } from "../../../src/stripe/normalize/subscription.js";
+import { inMirrorTransaction } from "../../../src/sync/mirror-transaction.js";
+import { saveSubscription } from "../../../src/sync/subscription-mirror.js";
+import { anEvent, anInvoice, aPrice, aSubscription, stripeId } from "../../support/builders.js";
+import { createSyncHarness, loadAccessLog, PRO_PRICE, type SyncHarness } from "./sync-harness.js";
+
+/**
+ * The access API answers from the stored entitlements while their decision is current (access-decisions.ts).
+ * That holds only if every mirror write that can change a decision marks it stale in the write's own transaction.
+ */
+let harness: SyncHarness;
+let reader: ReturnType<typeof createAccessReader>;
+beforeAll(async () => {
+  harness = await createSyncHarness();
+  reader = createAccessReader(harness.ctx.config.databaseUrl, 2);
+});
+afterAll(async () => {
+  await reader?.close();
+  await harness?.close();
+});
+
+const DAY = 86_400;
+const nowUnix = () => Math.floor(Date.now() / 1000);
+
+const versions = (customerId: string) =>
+  harness.db.accessDecision.findUnique({
+    where: { customerId },
+    select: { inputsVersion: true, decidedVersion: true },
+  });
+
+async function activeCustomer(price: string = PRO_PRICE, priceJson?: Record<string, unknown>) {
+  const customer = stripeId("cus");
+  const subscription = stripeId("sub");
+  const now = nowUnix();
+  const json = (status: "active" | "canceled", created: number) =>
+    aSubscription({
+      id: subscription,
+      customer,
+      status,
+      created: now - 30 * DAY,
+      currentPeriodStart: now - DAY,
+      items: [{ price: priceJson ?? { id: price } }],
+      ...(status === "canceled" ? { endedAt: created, canceledAt: created } : {}),
+    });
+  await harness.apply(
+    anEvent("customer.subscription.created", json("active", now - 60), { created: now - 60 }),
+  );
+  return { customer, subscription, json, now };
+}
+
+describe("stored decisions and the writes that make them stale", () => {
+  it("a subscription event bumps the version and applying records it: the decision is current", async () => {
+    const { customer } = await activeCustomer();
+    const after = await versions(customer);
+    expect(after).not.toBeNull();
+    expect(after!.inputsVersion).toBeGreaterThan(0n);
+    expect(after!.decidedVersion).toBe(after!.inputsVersion);
+  });
+
+  it("an invoice event bumps the customer's version", async () => {
+    const { customer, subscription, now } = await activeCustomer();
+    const before = (await versions(customer))!.inputsVersion;
+    await harness.apply(
+      anEvent(
+        "invoice.payment_failed",
+        anInvoice({ customer, subscription, status: "open", created: now - 30 }),
+        { created: now - 30 },
+      ),
+    );
+    const after = await versions(customer);
+    expect(after!.inputsVersion).toBe(before + 1n);
+    expect(after!.decidedVersion).toBe(after!.inputsVersion);
+  });
+
+  it("a price whose lookup key changes bumps every customer on it, and no one else", async () => {
+    const priceId = stripeId("price");
+    const price = (lookupKey: string | null, created: number) =>
+      aPrice({ id: priceId, lookupKey, created: created - 10 * DAY });
+    const first = await activeCustomer(priceId, price(null, nowUnix()));
+    const second = await activeCustomer(priceId, price(null, nowUnix()));
+    const bystander = await activeCustomer();
+    const before = await Promise.all([first, second, bystander].map(({ customer }) => versions(customer)));
+
+    await harness.apply(anEvent("price.updated", price("pro_renamed", nowUnix()), { created: nowUnix() }));
+
+    const after = await Promise.all([first, second, bystander].map(({ customer }) => versions(customer)));
+    expect(after.map((row) => row!.inputsVersion - before[after.indexOf(row)]!.inputsVersion)).toEqual([
+      1n,
+      1n,
+      0n,
+    ]);
+  });
+
+  it("a mirror write whose entitlements were never applied (a worker stopped between the two) is decided at the next check", async () => {
+    const { customer, json, now } = await activeCustomer();
+    const sso = harness.ctx.catalog.features["sso"]!;
+    expect((await loadCustomerAccess(harness.ctx, reader, customer, [sso])).access[0]).toMatchObject({
+      hasAccess: true,
+    });
+
+    const canceled = normalizeSubscription(json("canceled", now - 5));
+    if (!canceled.ok) throw new Error(canceled.reason);
+    await inMirrorTransaction(harness.db, (tx) =>
+      saveSubscription(
+        tx,
+        canceled.value,
+        { eventCreated: new Date((now - 5) * 1000), eventId: "evt_x" },
+        "rule",
+      ),
+    );
+    const stale = await versions(customer);
+    expect(stale!.decidedVersion).toBeLessThan(stale!.inputsVersion);
+
+    const answer = await loadCustomerAccess(harness.ctx, reader, customer, [sso]);
+
+    expect(answer.access[0]).toMatchObject({
+      hasAccess: false,
+      status: "revoked",
+      reason: "subscription_canceled",
+    });
+    const revokes = (await loadAccessLog(harness.db, customer)).filter((row) => row.action === "revoke");
+    expect(revokes.map((row) => [row.feature, row.cause])).toEqual([
+      ["api_calls", "check:access-api"],
+      ["sso", "check:access-api"],
+    ]);
+    const current = await versions(customer);
+    expect(current!.decidedVersion).toBe(current!.inputsVersion);
+  });
+
+  it("a decision made with another catalog is made again with this one", async () => {
+    const { customer } = await activeCustomer();
+    const sso = harness.ctx.catalog.features["sso"]!;
+    const withoutSso = {
+      ...harness.ctx.catalog,
+      plans: harness.ctx.catalog.plans.map((plan) => ({
+        ...plan,
+        grants: plan.grants.filter((grant) => grant.feature !== "sso"),
+      })),
+    };
+
+    const answer = await loadCustomerAccess({ ...harness.ctx, catalog: withoutSso }, reader, customer, [sso]);
+
+    expect(answer.access[0]).toMatchObject({
+      hasAccess: false,
+      status: "revoked",
+      reason: "no_plan_grants_feature",
+    });
+    const log = await loadAccessLog(harness.db, customer);
+    expect(log.at(-1)).toMatchObject({ feature: "sso", action: "revoke", cause: "check:access-api" });
+  });
+});
