@@ -145,13 +145,14 @@ SELECT r.n, c.id AS "stripeCustomerId",
   ${ms('e."periodEnd"')} AS "periodEnd", ${ms('e."graceUntil"')} AS "graceUntil", e.reason,
   CASE WHEN r.metered AND e.status <> 'revoked' THEN (
     SELECT coalesce(sum(l.quantity), 0)::text FROM ledger_entries l
-    WHERE l."customerId" = c.id AND l.feature = r.feature AND l.kind = 'usage'
+    WHERE l."customerId" = e."customerId" AND l.feature = e.feature AND l.kind = 'usage'
       AND l."occurredAt" >= CASE WHEN e.reset = 'billing_period' AND e."periodStart" IS NOT NULL
                                  THEN e."periodStart" ELSE '-infinity'::timestamp END
       AND l."occurredAt" < CASE WHEN e.reset = 'billing_period' AND e."periodEnd" IS NOT NULL
                                 THEN e."periodEnd" ELSE 'infinity'::timestamp END) END AS used
 FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS r(customer, feature, metered, n)
-CROSS JOIN LATERAL (SELECT ${customerIdSql("r.customer")} AS id) c
+-- OFFSET 0 keeps the planner from copying the resolution into every use of c.id (it would run it four times).
+CROSS JOIN LATERAL (SELECT ${customerIdSql("r.customer")} AS id OFFSET 0) c
 LEFT JOIN access_decisions a ON a."customerId" = c.id
 LEFT JOIN entitlements e ON e."customerId" = c.id AND e.feature = r.feature
 WHERE c.id IS NOT NULL`;
