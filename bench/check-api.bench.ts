@@ -4,6 +4,9 @@
  * route answering a constant on the same path in the same run. Each server runs in a child process so the load
  * generator does not share its event loop. Measured: the bare route and the app at full speed (32 connections),
  * then the app at 1,000 req/s, both as autocannon's overallRate paces it and evenly paced, for its p99.
+ *
+ * BENCH_DATABASE_URL: the server to bench on (default the local one); BENCH_KEEP_DATABASE=1 keeps the seeded
+ * database for a look afterwards; BENCH_SERVE_NODE_ARGS passes node flags to serve (e.g. "--cpu-prof").
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
@@ -269,6 +272,8 @@ function seedSubscription(index: number, now: number): SeedSubscription {
       currentPeriodStart: periodStart,
       currentPeriodEnd: periodEnd,
       unpaidSince: openInvoiceEnd,
+      // Past due since its renewal failed; the open invoice anchors the grace all the same.
+      pastDueSince: openInvoiceEnd,
       stripeCreated: new Date(periodStart.getTime() - 90 * DAY_MS),
       items: [
         {
@@ -333,11 +338,11 @@ async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
     );
     await client.query(
       `INSERT INTO subscriptions (id, "customerId", status, "endedAt", "canceledAt", "currentPeriodStart",
-         "currentPeriodEnd", "stripeCreated", "updatedAt")
+         "currentPeriodEnd", "pastDueSince", "stripeCreated", "updatedAt")
        SELECT id, customer, status, ${utc('"endedAt"')}, ${utc('"endedAt"')}, ${utc("start")}, ${utc('"end"')},
-         ${utc("created")}, now()
+         ${utc('"pastDueSince"')}, ${utc("created")}, now()
        FROM json_to_recordset($1::json) AS s(id text, customer text, status text, "endedAt" timestamptz,
-         start timestamptz, "end" timestamptz, created timestamptz)`,
+         start timestamptz, "end" timestamptz, "pastDueSince" timestamptz, created timestamptz)`,
       [
         JSON.stringify(
           subscriptions.map(({ customer, state }) => ({
@@ -347,6 +352,7 @@ async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
             endedAt: iso(state.endedAt),
             start: iso(state.currentPeriodStart),
             end: iso(state.currentPeriodEnd),
+            pastDueSince: iso(state.pastDueSince),
             created: iso(state.stripeCreated),
           })),
         ),

@@ -29,6 +29,8 @@ export type SubscriptionState = {
   currentPeriodEnd: Date | null;
   /** Period start of the oldest invoice still unpaid; anchors the past_due grace. */
   unpaidSince: Date | null;
+  /** When sync saw it become past_due; anchors the grace until its unpaid invoice is mirrored. */
+  pastDueSince: Date | null;
   stripeCreated: Date | null;
   items: SubscriptionItemState[];
 };
@@ -118,7 +120,9 @@ export function decideStanding(sub: SubscriptionState, pastDueDays: number, now:
       return { granted: true, status: "active", reason, graceUntil: null, endsAt };
     }
     case "past_due": {
-      const anchor = sub.unpaidSince ?? sub.currentPeriodStart;
+      // The owed invoice says best when the money became due; until it is mirrored (a failed upgrade's invoice may
+      // arrive after the status), the moment it turned past_due; the period start only for rows without either.
+      const anchor = sub.unpaidSince ?? sub.pastDueSince ?? sub.currentPeriodStart;
       if (anchor === null) return { granted: false, reason: REASONS.graceExpired };
       const graceUntil = new Date(anchor.getTime() + pastDueDays * DAY_MS);
       if (graceUntil <= now) return { granted: false, reason: REASONS.graceExpired };

@@ -75,6 +75,7 @@ export async function loadSubscriptionStates(
     currentPeriodStart: sub.currentPeriodStart,
     currentPeriodEnd: sub.currentPeriodEnd,
     unpaidSince: unpaidSince.get(sub.id) ?? null,
+    pastDueSince: sub.pastDueSince,
     stripeCreated: sub.stripeCreated,
     items: sub.items.map((item) => {
       const price = priceById.get(item.priceId);

@@ -14,6 +14,7 @@ type AccessFields = {
   endedAt: Date | null;
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;
+  pastDueSince: Date | null;
   pause: { behavior: string; resumesAt: string | null } | null;
   items: {
     id: string;
@@ -35,6 +36,7 @@ function accessKey(fields: AccessFields): string {
     time(fields.endedAt),
     time(fields.currentPeriodStart),
     time(fields.currentPeriodEnd),
+    time(fields.pastDueSince),
     fields.pause === null ? null : [fields.pause.behavior, fields.pause.resumesAt],
     [...fields.items]
       .sort((a, b) => (a.id < b.id ? -1 : 1))
@@ -55,6 +57,19 @@ function readPause(value: Prisma.JsonValue | null): AccessFields["pause"] {
   return typeof behavior === "string"
     ? { behavior, resumesAt: typeof resumesAt === "string" ? resumesAt : null }
     : null;
+}
+
+/**
+ * When the subscription became past_due, which anchors its grace until its unpaid invoice is mirrored: the time of
+ * the write that moves it into past_due (for one first seen past_due, the earliest we know), kept while it stays.
+ */
+function pastDueSinceAfter(
+  held: { status: string; pastDueSince: Date | null } | null,
+  status: string,
+  version: EventVersion,
+): Date | null {
+  if (status !== "past_due") return null;
+  return held?.status === "past_due" ? held.pastDueSince : version.eventCreated;
 }
 
 /**
@@ -99,6 +114,7 @@ export async function saveSubscription(
     endedAt: subscription.endedAt,
     currentPeriodStart: subscription.currentPeriodStart,
     currentPeriodEnd: subscription.currentPeriodEnd,
+    pastDueSince: pastDueSinceAfter(held, subscription.status, version),
     pauseCollection: pause === null ? Prisma.DbNull : pause,
     metadata: subscription.metadata,
     stripeCreated: subscription.stripeCreated,

@@ -7,6 +7,7 @@ import { type ComparableEntry, comparableLog, type Lifecycle, lifecycle, newTag 
 import {
   byEvent,
   createScenarios,
+  DAY,
   nowSeconds,
   PRO_FEATURES,
   rowsFor,
@@ -47,13 +48,21 @@ describe.each(SHAPES)("duplicate delivery, %s API shape", (shape) => {
       has_access: false,
       reason: "subscription_canceled",
     });
-    await scenarios.expectLog(life.customer, [
+    const log = await scenarios.expectLog(life.customer, [
       ...rowsFor(PRO_FEATURES, "grant", byEvent(events.activated)),
       ...rowsFor(PRO_FEATURES, "change", byEvent(events.pastDue)),
+      // Paid but not yet recovered: with no open invoice left, the grace runs from when it became past_due.
+      ...rowsFor(PRO_FEATURES, "change", byEvent(events.renewalPaid)),
       ...rowsFor(PRO_FEATURES, "change", byEvent(events.recovered)),
       ...rowsFor(PRO_FEATURES, "change", byEvent(events.cancelRequested)),
       ...rowsFor(PRO_FEATURES, "revoke", byEvent(events.deleted)),
     ]);
+    // The renewal (lifecycle: two days before now) was owed from its period end; it turned past_due an hour later.
+    const graceFrom = (seconds: number) => new Date((seconds + 3 * DAY) * 1000).toISOString();
+    expect(log.find((e) => e.cause === byEvent(events.renewalPaid))).toMatchObject({
+      before: { status: "grace", grace_until: graceFrom(now - 2 * DAY) },
+      after: { status: "grace", grace_until: graceFrom(Number(events.pastDue["created"])) },
+    });
   });
 
   it("every event delivered twice, the second time after it was applied, logs exactly what single delivery logs", async () => {

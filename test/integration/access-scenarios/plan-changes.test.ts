@@ -3,10 +3,14 @@ import { anInvoice, stripeId } from "../../support/builders.js";
 import {
   aCustomerSubscription,
   addonPrice,
+  at,
+  atTime,
   byEvent,
+  byJob,
   createScenarios,
   DAY,
   eventAt,
+  type LogRow,
   nowSeconds,
   PRO_FEATURES,
   proPrice,
@@ -184,6 +188,108 @@ describe.each(SHAPES)("plan changes, %s API shape", (shape) => {
       before: { limit: "10000" },
       after: { limit: "1000" },
     });
+  });
+
+  it("a mid-period upgrade whose payment fails: past_due arrives before invoice.payment_failed, access stays in grace, no revoke", async () => {
+    const now = nowSeconds();
+    // The period started long enough ago that a grace counted from it would already be over.
+    const periodStart = now - 20 * DAY;
+    const periodEnd = periodStart + 30 * DAY;
+    const itemId = stripeId("si");
+    const sub = aCustomerSubscription(shape, {
+      created: periodStart,
+      currentPeriodStart: periodStart,
+      currentPeriodEnd: periodEnd,
+    });
+    const { customer, id } = sub;
+    const upgradedAt = now - DAY;
+    const graceUntil = at(upgradedAt + 3 * DAY);
+    const onPro = { items: [{ id: itemId, price: proPrice(shape) }] };
+
+    const created = eventAt(
+      "customer.subscription.created",
+      sub.snapshot({ items: [{ id: itemId, price: starterPrice(shape) }] }),
+      periodStart,
+    );
+    // The upgrade's proration invoice is open from the upgrade on; its failed payment is told after the status.
+    const proration = anInvoice({
+      id: `in_${id}_upgrade`,
+      customer,
+      subscription: id,
+      shape,
+      status: "open",
+      billingReason: "subscription_update",
+      created: upgradedAt,
+      periodStart: upgradedAt,
+      periodEnd: upgradedAt,
+      lines: [
+        {
+          subscription: id,
+          subscriptionItem: itemId,
+          price: proPrice(shape),
+          amount: 3333,
+          proration: true,
+          periodStart: upgradedAt,
+          periodEnd,
+        },
+      ],
+    });
+    const pastDue = eventAt(
+      "customer.subscription.updated",
+      sub.snapshot({ status: "past_due", ...onPro }),
+      upgradedAt,
+    );
+    const paymentFailed = eventAt("invoice.payment_failed", proration, upgradedAt + 1);
+    const inGrace = {
+      has_access: true,
+      status: "grace",
+      reason: "payment_past_due",
+      grace_until: graceUntil.toISOString(),
+    };
+    await scenarios.deliver(created, pastDue);
+
+    // Only the status is known: the grace runs from when it turned past_due, not from the period start.
+    expect(await scenarios.entitlement(customer, "reports")).toMatchObject(inGrace);
+    expect(await scenarios.check(customer, "api_calls", 10000)).toMatchObject({
+      allowed: true,
+      reason: "payment_past_due",
+    });
+    await scenarios.deliver(paymentFailed);
+
+    for (const feature of PRO_FEATURES)
+      expect(await scenarios.entitlement(customer, feature)).toMatchObject(inGrace);
+    const inGraceLog: LogRow[] = [
+      ...rowsFor(STARTER_FEATURES, "grant", byEvent(created)),
+      ["api_calls", "change", byEvent(pastDue)],
+      ["reports", "grant", byEvent(pastDue)],
+      ["seats", "change", byEvent(pastDue)],
+    ];
+    const log = await scenarios.expectLog(customer, inGraceLog);
+    expect(log.filter((entry) => entry.action === "revoke")).toEqual([]);
+    expect(log.find((e) => e.cause === byEvent(pastDue) && e.feature === "api_calls")).toMatchObject({
+      before: { status: "active", limit: "1000" },
+      after: { status: "grace", limit: "10000", grace_until: graceUntil.toISOString() },
+    });
+
+    // The grace runs out with the invoice still open: the job queued for its end revokes, once.
+    await atTime(new Date(graceUntil.getTime() + 1000), async () => {
+      expect((await scenarios.runEnforcement(customer, graceUntil)).changes).toEqual(
+        PRO_FEATURES.map((feature) => `revoke ${feature}`),
+      );
+      expect(await scenarios.entitlement(customer, "reports")).toMatchObject({
+        has_access: false,
+        status: "revoked",
+        reason: "payment_past_due_grace_expired",
+      });
+      expect(await scenarios.check(customer, "api_calls", 1)).toMatchObject({
+        allowed: false,
+        reason: "payment_past_due_grace_expired",
+      });
+    });
+    await scenarios.expectLog(customer, [
+      ...inGraceLog,
+      ...rowsFor(PRO_FEATURES, "revoke", byJob(customer, graceUntil)),
+    ]);
   });
 
   it("the upgrade's event arriving only after the downgrade's never grants the higher plan", async () => {

@@ -156,7 +156,8 @@ describe.each(SHAPES)("status ladder, %s API shape", (shape) => {
   it("past_due past the grace is revoked by the delayed job when nobody asks", async () => {
     const { customer, snapshot, now } = aPastDueRenewal();
     const renewedAt = now - DAY;
-    const graceUntil = at(renewedAt + 3 * DAY);
+    // No invoice mirrored: the grace runs from the event that made the subscription past_due.
+    const graceUntil = at(renewedAt + 120 + 3 * DAY);
     const created = eventAt(
       "customer.subscription.created",
       snapshot({ status: "active" }),

@@ -8,6 +8,7 @@ import {
   aSubscription,
   BASE_TIME,
   type Json,
+  type SubscriptionStatus,
   stripeId,
 } from "../../support/builders.js";
 import {
@@ -175,6 +176,38 @@ describe("ordering guard", () => {
       ],
       eventCreated: date(3),
     });
+  });
+});
+
+describe("when a subscription became past_due", () => {
+  it("is the time of the event that moved it there, kept while it stays, cleared when it leaves", async () => {
+    const base = { id: stripeId("sub"), customer: stripeId("cus") };
+    const pastDueSince = async () => (await loadSubscription(harness.db, base.id))?.pastDueSince;
+    const deliver = async (status: SubscriptionStatus, offset: number, quantity = 1) =>
+      harness.apply(
+        subscriptionEvent("updated", aSubscription({ ...base, status, items: [{ quantity }] }), offset),
+      );
+
+    expect(await deliver("active", 10)).toMatchObject({ status: "applied" });
+    expect(await pastDueSince()).toBeNull();
+    expect(await deliver("past_due", 20)).toMatchObject({ status: "applied" });
+    expect(await pastDueSince()).toEqual(date(20));
+    expect(await deliver("past_due", 30, 3)).toMatchObject({ status: "applied" });
+    expect(await pastDueSince()).toEqual(date(20));
+    // An older event is refused whole, so it cannot move the time either way.
+    expect(await deliver("past_due", 15)).toEqual({ status: "skipped", reason: "stale" });
+    expect(await pastDueSince()).toEqual(date(20));
+    expect(await deliver("active", 40)).toMatchObject({ status: "applied" });
+    expect(await pastDueSince()).toBeNull();
+    expect(await deliver("past_due", 50)).toMatchObject({ status: "applied" });
+    expect(await pastDueSince()).toEqual(date(50));
+  });
+
+  it("is the event's time for a subscription first seen already past_due", async () => {
+    const base = { id: stripeId("sub"), customer: stripeId("cus") };
+    const updated = subscriptionEvent("updated", aSubscription({ ...base, status: "past_due" }), 25);
+    expect(await harness.apply(updated)).toMatchObject({ status: "applied" });
+    expect(await loadSubscription(harness.db, base.id)).toMatchObject({ pastDueSince: date(25) });
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseCatalog } from "../../../src/entitlements/catalog.js";
 import {
   decideEntitlements,
+  decideStanding,
   type FeatureEntitlement,
 } from "../../../src/entitlements/decide-entitlements.js";
 import { anItem, aSubscription, at, days, NOW, PERIOD_END, PERIOD_START } from "./subscription-builder.js";
@@ -143,6 +144,51 @@ describe("decideEntitlements: the access ladder", () => {
     expect(feature(fromPeriod.features, "sso")).toMatchObject({
       status: "grace",
       graceUntil: at(periodStart, days(7)),
+    });
+  });
+
+  describe("decideStanding: what anchors the past_due grace", () => {
+    // Grace is 7 days; the period started 5 days ago, so the period start alone leaves grace until NOW + 2 days.
+    const periodStart = at(NOW, -days(5));
+    const revoked = null;
+
+    it.each([
+      [
+        "the open invoice, even when it is older than the past_due move",
+        { unpaidSince: at(NOW, -days(8)), pastDueSince: at(NOW, -days(1)) },
+        revoked,
+      ],
+      [
+        "the open invoice, even when it is newer than the past_due move",
+        { unpaidSince: at(NOW, -days(1)), pastDueSince: at(NOW, -days(8)) },
+        at(NOW, days(6)),
+      ],
+      [
+        "the past_due move while no invoice is mirrored",
+        { pastDueSince: at(NOW, -days(3)) },
+        at(NOW, days(4)),
+      ],
+      [
+        "the past_due move, even when it is older than the period start",
+        { pastDueSince: at(NOW, -days(8)) },
+        revoked,
+      ],
+      ["the period start when neither is known", {}, at(NOW, days(2))],
+    ])("%s", (_case, anchors, graceUntil) => {
+      const standing = decideStanding(
+        aSubscription({ status: "past_due", currentPeriodStart: periodStart, ...anchors }),
+        7,
+        NOW,
+      );
+      if (graceUntil === revoked)
+        expect(standing).toEqual({ granted: false, reason: "payment_past_due_grace_expired" });
+      else
+        expect(standing).toMatchObject({
+          granted: true,
+          status: "grace",
+          reason: "payment_past_due",
+          graceUntil,
+        });
     });
   });
 

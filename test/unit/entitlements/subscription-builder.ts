@@ -39,6 +39,7 @@ export function aSubscription(overrides: Partial<SubscriptionState> = {}): Subsc
     currentPeriodStart: PERIOD_START,
     currentPeriodEnd: PERIOD_END,
     unpaidSince: null,
+    pastDueSince: null,
     stripeCreated: new Date("2026-10-01T00:00:00Z"),
     items: [anItem()],
     ...overrides,
