@@ -198,21 +198,29 @@ function uniqueIds(contributions: Contribution[]): string[] {
   return [...new Set(contributions.map((c) => c.subscription.id))].sort();
 }
 
+/** A feature with no access: no limit, window or grace, only the reason. */
+export function revokedEntitlement(
+  feature: string,
+  reason: string,
+  sourceSubscriptionIds: string[] = [],
+): FeatureEntitlement {
+  return {
+    feature,
+    status: "revoked",
+    limit: null,
+    reset: null,
+    periodStart: null,
+    periodEnd: null,
+    graceUntil: null,
+    reason,
+    sourceSubscriptionIds,
+  };
+}
+
 function combine(feature: string, contributions: Contribution[]): FeatureEntitlement {
   const granted = contributions.filter((c) => c.standing.granted);
-  if (granted.length === 0) {
-    return {
-      feature,
-      status: "revoked",
-      limit: null,
-      reset: null,
-      periodStart: null,
-      periodEnd: null,
-      graceUntil: null,
-      reason: contributions[0]!.standing.reason,
-      sourceSubscriptionIds: uniqueIds(contributions),
-    };
-  }
+  if (granted.length === 0)
+    return revokedEntitlement(feature, contributions[0]!.standing.reason, uniqueIds(contributions));
   const active = granted.filter((c) => c.standing.granted && c.standing.status === "active");
   const primary = active[0] ?? granted[0]!;
   const grant = primary.grant;

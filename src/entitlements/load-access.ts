@@ -12,6 +12,7 @@ import {
   type EntitlementStatus,
   type FeatureEntitlement,
   REASONS,
+  revokedEntitlement,
 } from "./decide-entitlements.js";
 import { loadHolds, loadSubscriptionStates } from "./load-entitlement-state.js";
 import { normalizeDecimal, Quantity } from "./quantity.js";
@@ -228,17 +229,7 @@ export function storedDecisionHolds(stored: StoredAccess, fingerprint: string, n
 function storedEntitlement(feature: string, stored: StoredFeature): FeatureEntitlement | undefined {
   if (stored.entitlement !== null) return stored.entitlement;
   if (stored.revokedReason === null) return undefined;
-  return {
-    feature,
-    status: "revoked",
-    limit: null,
-    reset: null,
-    periodStart: null,
-    periodEnd: null,
-    graceUntil: null,
-    reason: stored.revokedReason,
-    sourceSubscriptionIds: [],
-  };
+  return revokedEntitlement(feature, stored.revokedReason);
 }
 
 /**
@@ -262,21 +253,6 @@ async function decideAndRecord(
     const holds = await loadHolds(ctx.db, stripeCustomerId);
     return decideEntitlements(ctx.catalog, subscriptions, now, holds);
   }
-}
-
-/** A feature no plan grants any more, but once had a row: revoked, as applying the decision stores it. */
-function droppedEntitlement(feature: string): FeatureEntitlement {
-  return {
-    feature,
-    status: "revoked",
-    limit: null,
-    reset: null,
-    periodStart: null,
-    periodEnd: null,
-    graceUntil: null,
-    reason: REASONS.noPlanGrantsFeature,
-    sourceSubscriptionIds: [],
-  };
 }
 
 async function usageOf(
@@ -307,7 +283,10 @@ async function decidedAccess(
     features.map(async (definition) => {
       const entitlement =
         byFeature.get(definition.key) ??
-        (stored.features.get(definition.key)?.entitlement ? droppedEntitlement(definition.key) : undefined);
+        // No plan grants it any more, but it once had a row: revoked, as applying the decision stores it.
+        (stored.features.get(definition.key)?.entitlement
+          ? revokedEntitlement(definition.key, REASONS.noPlanGrantsFeature)
+          : undefined);
       if (entitlement === undefined || !countsUsage(definition, entitlement))
         return decideFeatureAccess(definition, entitlement, null);
       return decideFeatureAccess(

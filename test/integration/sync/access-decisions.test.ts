@@ -149,5 +149,11 @@ describe("stored decisions and the writes that make them stale", () => {
     });
     const log = await loadAccessLog(harness.db, customer);
     expect(log.at(-1)).toMatchObject({ feature: "sso", action: "revoke", cause: "check:access-api" });
+    // Now current: answered from the stored rows, with the same answer, and nothing more logged.
+    const current = await versions(customer);
+    expect(current!.decidedVersion).toBe(current!.inputsVersion);
+    const again = await loadCustomerAccess({ ...harness.ctx, catalog: withoutSso }, reader, customer, [sso]);
+    expect(again.access).toEqual(answer.access);
+    expect(await loadAccessLog(harness.db, customer)).toHaveLength(log.length);
   });
 });
