@@ -63,6 +63,31 @@ async function saveAccessChange(
   return { ...change, accessLogId: log.id };
 }
 
+/** After the commit: the enforcement job at the next clock-driven change, and the outbound webhooks. */
+async function queueFollowUps(
+  ctx: AppContext,
+  stripeCustomerId: string,
+  decision: EntitlementDecision,
+  changes: AppliedAccessChange[],
+  now: Date,
+): Promise<void> {
+  if (decision.nextChangeAt !== null)
+    await scheduleEntitlementEnforcement(ctx, stripeCustomerId, decision.nextChangeAt, now);
+  const notifications = changes
+    .filter((change) => notifies(change.action))
+    .map((change) => change.accessLogId);
+  if (entitlementSettingsOf(ctx.config).outbound === null || notifications.length === 0) return;
+  try {
+    await enqueueEntitlementWebhooks(ctx, notifications);
+  } catch (error) {
+    // The changes are committed; the webhook sweep queues what was not queued here.
+    ctx.logger.warn(
+      { customer: stripeCustomerId, err: (error as Error).message },
+      "entitlement webhooks not queued",
+    );
+  }
+}
+
 /**
  * Recomputes a customer's entitlements from the subscription mirror and the catalog (load -> decide -> apply
  * in one transaction), logging every grant, change and revoke with its cause. Idempotent: when nothing
@@ -72,10 +97,9 @@ export async function applyEntitlementsForCustomer(
   ctx: AppContext,
   stripeCustomerId: string,
   cause: EntitlementCause,
-  options: { now?: Date } = {},
+  options: { now?: Date; queueInBackground?: boolean } = {},
 ): Promise<ApplyEntitlementsResult> {
   const now = options.now ?? new Date();
-  const settings = entitlementSettingsOf(ctx.config);
   const { decision, changes } = await ctx.db.$transaction(
     async (tx) => {
       await lockCustomer(tx, stripeCustomerId);
@@ -106,21 +130,18 @@ export async function applyEntitlementsForCustomer(
       },
       "entitlements changed",
     );
-  if (decision.nextChangeAt !== null)
-    await scheduleEntitlementEnforcement(ctx, stripeCustomerId, decision.nextChangeAt, now);
-  const notifications = changes
-    .filter((change) => notifies(change.action))
-    .map((change) => change.accessLogId);
-  if (settings.outbound !== null && notifications.length > 0) {
-    try {
-      await enqueueEntitlementWebhooks(ctx, notifications);
-    } catch (error) {
-      // The changes are committed; the webhook sweep queues what was not queued here.
-      ctx.logger.warn(
-        { customer: stripeCustomerId, err: (error as Error).message },
-        "entitlement webhooks not queued",
-      );
-    }
+  const queued = queueFollowUps(ctx, stripeCustomerId, decision, changes, now);
+  if (!options.queueInBackground) {
+    await queued;
+    return { stripeCustomerId, decision, changes };
   }
+  // A request does not wait on Redis (down, the client would hold the job until it is back). Without the job the
+  // clock change is still made: the stored decision expires then, and the nightly check revokes.
+  queued.catch((error: unknown) =>
+    ctx.logger.warn(
+      { customer: stripeCustomerId, err: (error as Error).message },
+      "entitlement jobs not queued",
+    ),
+  );
   return { stripeCustomerId, decision, changes };
 }

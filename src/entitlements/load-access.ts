@@ -242,8 +242,10 @@ async function decideAndRecord(
   now: Date,
 ): Promise<EntitlementDecision> {
   try {
-    return (await applyEntitlementsForCustomer(ctx, stripeCustomerId, { cause: ACCESS_CHECK_CAUSE }, { now }))
-      .decision;
+    const cause = { cause: ACCESS_CHECK_CAUSE };
+    return (
+      await applyEntitlementsForCustomer(ctx, stripeCustomerId, cause, { now, queueInBackground: true })
+    ).decision;
   } catch (error) {
     ctx.logger.warn(
       { customer: stripeCustomerId, err: (error as Error).message },

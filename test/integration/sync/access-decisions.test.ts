@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccessReader, loadCustomerAccess } from "../../../src/entitlements/load-access.js";
+import { createRedis } from "../../../src/queue/connection.js";
+import { createQueue } from "../../../src/queue/queues.js";
+import { QUEUES } from "../../../src/queue/registry.js";
 import { normalizeSubscription } from "../../../src/stripe/normalize/subscription.js";
 import { inMirrorTransaction } from "../../../src/sync/mirror-transaction.js";
 import { saveSubscription } from "../../../src/sync/subscription-mirror.js";
@@ -155,5 +158,42 @@ describe("stored decisions and the writes that make them stale", () => {
     const again = await loadCustomerAccess({ ...harness.ctx, catalog: withoutSso }, reader, customer, [sso]);
     expect(again.access).toEqual(answer.access);
     expect(await loadAccessLog(harness.db, customer)).toHaveLength(log.length);
+  });
+
+  it("a check that re-decides answers while Redis is down, leaving the enforcement job behind", async () => {
+    const customer = stripeId("cus");
+    const now = nowUnix();
+    const subscription = aSubscription({
+      customer,
+      created: now - 30 * DAY,
+      currentPeriodStart: now - DAY,
+      cancelAt: now + DAY,
+      items: [{ price: { id: PRO_PRICE } }],
+    });
+    await harness.apply(anEvent("customer.subscription.created", subscription, { created: now - 60 }));
+    // Nothing listens there; the client holds every command until it connects, which it never does.
+    const redis = createRedis("redis://127.0.0.1:1");
+    redis.on("error", () => {});
+    const deadQueue = createQueue({ connection: redis, prefix: "lg_dead" }, QUEUES.entitlements);
+    deadQueue.on("error", () => {});
+    const sso = harness.ctx.catalog.features["sso"]!;
+    // Another catalog, so the stored decision does not hold and the check decides (and schedules) afresh.
+    const catalog = { ...harness.ctx.catalog, grace: { pastDueDays: 2 } };
+    try {
+      const answer = await Promise.race([
+        loadCustomerAccess(
+          { ...harness.ctx, catalog, queues: { ...harness.ctx.queues, entitlements: deadQueue } },
+          reader,
+          customer,
+          [sso],
+        ),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("the check waited on Redis")), 3000)),
+      ]);
+      expect(answer).toMatchObject({ access: [{ hasAccess: true, reason: "cancel_scheduled" }] });
+      const current = await versions(customer);
+      expect(current!.decidedVersion).toBe(current!.inputsVersion);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
