@@ -5,10 +5,9 @@ import { entitlementQueue } from "../../../src/entitlements/entitlement-queue.js
 import { createRedis } from "../../../src/queue/connection.js";
 import { createWorker } from "../../../src/queue/queues.js";
 import { QUEUES } from "../../../src/queue/registry.js";
-import { type ApiShape, stripeId } from "../../support/builders.js";
 import {
   ACCESS_API,
-  aCustomerSubscription,
+  aProSubscriber,
   at,
   atTime,
   byEvent,
@@ -19,7 +18,6 @@ import {
   eventAt,
   nowSeconds,
   PRO_FEATURES,
-  proPrice,
   rowsFor,
   type Scenarios,
   SHAPES,
@@ -30,22 +28,6 @@ beforeAll(async () => {
   scenarios = await createScenarios();
 });
 afterAll(async () => scenarios?.close());
-
-/** A Pro subscriber whose current period ends at `periodEnd` (unix seconds); events a minute apart before now. */
-function proSubscriber(shape: ApiShape, periodEnd: number) {
-  const now = nowSeconds();
-  const periodStart = periodEnd - 30 * DAY;
-  const sub = aCustomerSubscription(shape, {
-    created: periodStart,
-    currentPeriodStart: periodStart,
-    currentPeriodEnd: periodEnd,
-    items: [{ id: stripeId("si"), price: proPrice(shape) }],
-  });
-  let minute = 0;
-  const event = (type: string, object: Parameters<typeof eventAt>[1]) =>
-    eventAt(type, object, now - 3600 + 60 * minute++);
-  return { ...sub, now, event };
-}
 
 /** Polls on the monotonic clock, which keeps running while a test has moved `Date`. */
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
@@ -61,7 +43,7 @@ describe("cancel at period end, the deleted webhook never arrives", () => {
   it("a real entitlements worker revokes at the period end, and neither the API nor the late deleted webhook adds a row (both shapes)", async () => {
     // Two customers, one per API shape.
     const periodEnd = nowSeconds() + 5 * DAY;
-    const subscribers = SHAPES.map((shape) => proSubscriber(shape, periodEnd));
+    const subscribers = SHAPES.map((shape) => aProSubscriber(shape, periodEnd));
     const deliveries = subscribers.map(({ snapshot, event }) => ({
       created: event("customer.subscription.created", snapshot()),
       canceled: event("customer.subscription.updated", snapshot({ cancelAtPeriodEnd: true })),
@@ -127,7 +109,7 @@ describe("cancel at period end, the deleted webhook never arrives", () => {
     "%s: time moved past the end, the API revokes first and the delayed job adds no second row",
     async (shape) => {
       const periodEnd = nowSeconds() + 5 * DAY;
-      const { customer, snapshot, event } = proSubscriber(shape, periodEnd);
+      const { customer, snapshot, event } = aProSubscriber(shape, periodEnd);
       const created = event("customer.subscription.created", snapshot());
       const canceled = event("customer.subscription.updated", snapshot({ cancelAtPeriodEnd: true }));
       await scenarios.deliver(created, canceled);
@@ -159,7 +141,7 @@ describe("cancel at period end, the deleted webhook never arrives", () => {
     "%s: cancel_at (a set date) passes, the delayed job revokes and the API adds no second row",
     async (shape) => {
       const cancelAt = nowSeconds() + 2 * DAY;
-      const { customer, snapshot, event } = proSubscriber(shape, nowSeconds() + 20 * DAY);
+      const { customer, snapshot, event } = aProSubscriber(shape, nowSeconds() + 20 * DAY);
       const created = event("customer.subscription.created", snapshot());
       const scheduled = event("customer.subscription.updated", snapshot({ cancelAt }));
       await scenarios.deliver(created, scheduled);
@@ -185,7 +167,7 @@ describe("cancel at period end, the deleted webhook never arrives", () => {
 describe.each(SHAPES)("changes of mind, %s API shape", (shape) => {
   it("cancel then un-cancel: access is never lost and the scheduled revocation no longer revokes", async () => {
     const periodEnd = nowSeconds() + 5 * DAY;
-    const { customer, snapshot, event } = proSubscriber(shape, periodEnd);
+    const { customer, snapshot, event } = aProSubscriber(shape, periodEnd);
     const created = event("customer.subscription.created", snapshot());
     const canceled = event("customer.subscription.updated", snapshot({ cancelAtPeriodEnd: true }));
     const kept = event("customer.subscription.updated", snapshot({ cancelAtPeriodEnd: false }));
@@ -221,7 +203,7 @@ describe.each(SHAPES)("changes of mind, %s API shape", (shape) => {
   });
 
   it("pause_collection then resume: access kept throughout, the warning comes and goes", async () => {
-    const { customer, snapshot, event } = proSubscriber(shape, nowSeconds() + 20 * DAY);
+    const { customer, snapshot, event } = aProSubscriber(shape, nowSeconds() + 20 * DAY);
     const created = event("customer.subscription.created", snapshot());
     const paused = event(
       "customer.subscription.updated",
@@ -250,7 +232,7 @@ describe.each(SHAPES)("changes of mind, %s API shape", (shape) => {
   });
 
   it("a subscription paused by Stripe, then resumed: revoked, then granted again", async () => {
-    const { customer, snapshot, event } = proSubscriber(shape, nowSeconds() + 20 * DAY);
+    const { customer, snapshot, event } = aProSubscriber(shape, nowSeconds() + 20 * DAY);
     const created = event("customer.subscription.created", snapshot({ status: "trialing" }));
     const paused = event("customer.subscription.paused", snapshot({ status: "paused" }));
     const resumed = event("customer.subscription.resumed", snapshot({ status: "active" }));

@@ -225,6 +225,24 @@ export function aCustomerSubscription(shape: ApiShape, base: SubscriptionInput =
   };
 }
 
+/**
+ * A Pro subscriber whose current 30-day period ends at `periodEnd` (unix seconds), and `event`, which gives the
+ * scenario's events one minute apart, starting an hour before now.
+ */
+export function aProSubscriber(shape: ApiShape, periodEnd: number) {
+  const now = nowSeconds();
+  const periodStart = periodEnd - 30 * DAY;
+  const sub = aCustomerSubscription(shape, {
+    created: periodStart,
+    currentPeriodStart: periodStart,
+    currentPeriodEnd: periodEnd,
+    items: [{ id: stripeId("si"), price: proPrice(shape) }],
+  });
+  let minute = 0;
+  const event = (type: string, object: Json) => eventAt(type, object, now - 3600 + 60 * minute++);
+  return { ...sub, now, periodStart, event };
+}
+
 /** A Stripe event at a given unix second (events of one scenario carry increasing times). */
 export function eventAt(type: string, object: Json, created: number, id?: string): Json {
   return anEvent(type, object, { created, ...(id === undefined ? {} : { id }) });

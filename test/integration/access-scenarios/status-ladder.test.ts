@@ -3,6 +3,7 @@ import { anInvoice, stripeId } from "../../support/builders.js";
 import {
   ACCESS_API,
   aCustomerSubscription,
+  aProSubscriber,
   at,
   atTime,
   byEvent,
@@ -26,20 +27,7 @@ afterAll(async () => scenarios?.close());
 
 describe.each(SHAPES)("status ladder, %s API shape", (shape) => {
   /** A Pro subscriber whose current period started 10 days ago; events a minute apart, ending now. */
-  function proSubscriber() {
-    const now = nowSeconds();
-    const periodStart = now - 10 * DAY;
-    const sub = aCustomerSubscription(shape, {
-      created: periodStart,
-      currentPeriodStart: periodStart,
-      currentPeriodEnd: periodStart + 30 * DAY,
-      items: [{ id: stripeId("si"), price: proPrice(shape) }],
-    });
-    let minute = 0;
-    const event = (type: string, object: Parameters<typeof eventAt>[1]) =>
-      eventAt(type, object, now - 3600 + 60 * minute++);
-    return { ...sub, now, periodStart, event };
-  }
+  const proSubscriber = () => aProSubscriber(shape, nowSeconds() + 20 * DAY);
 
   it("trialing grants the plan's features (subscription_trialing)", async () => {
     const { customer, snapshot, event } = proSubscriber();
