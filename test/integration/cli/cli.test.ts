@@ -1,8 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { Prisma } from "../../../src/db/client.js";
 import { buildReport } from "../../../src/report/report.js";
 import { createTestDb } from "../../support/db.js";
+import { TEST_PG_URL } from "../../support/env.js";
+import { createTestQueuePrefix } from "../../support/queue.js";
 
 function leakguard(...args: string[]) {
   const result = spawnSync(process.execPath, ["bin/leakguard.js", ...args], { encoding: "utf8" });
@@ -72,3 +74,52 @@ describe("read-only commands", () => {
     }
   });
 });
+
+describe("npx leakguard", () => {
+  // npx runs the command as npm exec -> sh -c -> node; npm hands SIGTERM to sh only, which dies without passing it on.
+  it("stops serve when the npx process it runs under is sent SIGTERM", async () => {
+    const queue = createTestQueuePrefix();
+    const npx = spawn("npx", ["--yes", "leakguard", "serve"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: TEST_PG_URL,
+        REDIS_URL: queue.redisUrl,
+        LEAKGUARD_QUEUE_PREFIX: queue.prefix,
+        PORT: "0",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let pid: number | undefined;
+    try {
+      pid = await new Promise<number>((resolve, reject) => {
+        let output = "";
+        npx.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8");
+          const started = output.split("\n").find((line) => line.includes('"serve started"'));
+          if (started !== undefined) resolve((JSON.parse(started) as { pid: number }).pid);
+        });
+        npx.once("exit", (code) => reject(new Error(`npx exited with ${code} before serve started`)));
+      });
+      expect(pid).not.toBe(npx.pid);
+      npx.kill("SIGTERM");
+      const deadline = Date.now() + 10_000;
+      while (isRunning(pid) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(isRunning(pid)).toBe(false);
+    } finally {
+      if (pid !== undefined && isRunning(pid)) process.kill(pid, "SIGKILL");
+      npx.kill("SIGKILL");
+      await queue.cleanup();
+    }
+  }, 60_000);
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
