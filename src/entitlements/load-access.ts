@@ -29,6 +29,12 @@ export const ACCESS_CHECK_CAUSE = "check:access-api";
 export type AccessReader = {
   /** The customer's stored access to each of `features`, or null when `customer` names no customer. */
   read: (customer: string, features: readonly FeatureDefinition[]) => Promise<StoredAccess | null>;
+  /**
+   * Runs `decide` for a customer whose stored decision does not hold, unless one is already running in this
+   * process for the same customer and catalog: checks arriving meanwhile share it instead of queueing on the
+   * customer's lock one by one. Nothing is kept once it settles.
+   */
+  decideOnce: (key: string, decide: () => Promise<EntitlementDecision>) => Promise<EntitlementDecision>;
   close: () => Promise<void>;
 };
 
@@ -119,7 +125,15 @@ export function batchingReader(pool: AccessQueryable): AccessReader {
     }
     if (batch.length > 0) void send(batch);
   };
+  const deciding = new Map<string, Promise<EntitlementDecision>>();
   return {
+    decideOnce: (key, decide) => {
+      const running = deciding.get(key);
+      if (running !== undefined) return running;
+      const decision = decide().finally(() => deciding.delete(key));
+      deciding.set(key, decision);
+      return decision;
+    },
     read: (customer, features) =>
       new Promise((resolve, reject) => {
         if (features.length === 0) throw new Error("an access read names at least one feature");
@@ -275,11 +289,15 @@ async function usageOf(
 /** Decided afresh as of `now` (the stored decision did not hold), with usage read for the decided windows. */
 async function decidedAccess(
   ctx: AppContext,
+  reader: AccessReader,
   stored: StoredAccess,
   features: readonly FeatureDefinition[],
   now: Date,
 ): Promise<FeatureAccess[]> {
-  const decision = await decideAndRecord(ctx, stored.stripeCustomerId, now);
+  const { stripeCustomerId } = stored;
+  const decision = await reader.decideOnce(`${stripeCustomerId} ${decisionFingerprint(ctx.catalog)}`, () =>
+    decideAndRecord(ctx, stripeCustomerId, now),
+  );
   const byFeature = new Map(decision.features.map((entitlement) => [entitlement.feature, entitlement]));
   return Promise.all(
     features.map(async (definition) => {
@@ -329,7 +347,7 @@ export async function loadCustomerAccess(
   const stored = await readKnownCustomer(ctx, reader, customer, features);
   const { stripeCustomerId } = stored;
   if (!storedDecisionHolds(stored, decisionFingerprint(ctx.catalog), now))
-    return { stripeCustomerId, access: await decidedAccess(ctx, stored, features, now) };
+    return { stripeCustomerId, access: await decidedAccess(ctx, reader, stored, features, now) };
   const access = features.map((definition) => {
     const feature = stored.features.get(definition.key)!;
     const entitlement = storedEntitlement(definition.key, feature);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { markAccessInputsChanged } from "../../../src/entitlements/access-decisions.js";
 import { createAccessReader, loadCustomerAccess } from "../../../src/entitlements/load-access.js";
 import { createRedis } from "../../../src/queue/connection.js";
 import { createQueue } from "../../../src/queue/queues.js";
@@ -195,5 +196,29 @@ describe("stored decisions and the writes that make them stale", () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it("checks arriving together for a customer whose decision does not hold share one re-decision", async () => {
+    const { customer } = await activeCustomer();
+    await markAccessInputsChanged(harness.db, [customer]);
+    let transactions = 0;
+    const db = new Proxy(harness.db, {
+      get(target, property) {
+        if (property === "$transaction") transactions++;
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const sso = harness.ctx.catalog.features["sso"]!;
+
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => loadCustomerAccess({ ...harness.ctx, db }, reader, customer, [sso])),
+    );
+
+    expect(transactions).toBe(1);
+    for (const answer of answers) expect(answer.access).toEqual(answers[0]!.access);
+    expect(answers[0]!.access[0]).toMatchObject({ hasAccess: true, reason: "subscription_active" });
+    const current = await versions(customer);
+    expect(current!.decidedVersion).toBe(current!.inputsVersion);
   });
 });
