@@ -93,10 +93,7 @@ export type Config = Readonly<{
 
 export type ConnectionConfig = Readonly<{ databaseUrl: string; redisUrl: string }>;
 
-const connectionSchema = z.object({
-  DATABASE_URL: urlWith(["postgresql", "postgres"]).default("postgresql://postgres@127.0.0.1:5432/leakguard"),
-  REDIS_URL: urlWith(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
-});
+const connectionSchema = schema.pick({ DATABASE_URL: true, REDIS_URL: true });
 
 export class ConfigError extends Error {
   override name = "ConfigError";
