@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { DomainError } from "../errors.js";
 import { isDecimalString, normalizeDecimal } from "./quantity.js";
 
 /**
@@ -274,4 +275,15 @@ export function loadCatalog(path: string): Catalog {
 
 export function catalogFeature(catalog: Catalog, feature: string): FeatureDefinition | undefined {
   return Object.hasOwn(catalog.features, feature) ? catalog.features[feature] : undefined;
+}
+
+/** The feature `key` names, or `feature_not_found` (a 404 in the API) listing the catalog's features. */
+export function requireCatalogFeature(catalog: Catalog, key: string): FeatureDefinition {
+  const definition = catalogFeature(catalog, key);
+  if (definition === undefined)
+    throw new DomainError(
+      "feature_not_found",
+      `no feature "${key}" in the catalog (known: ${Object.keys(catalog.features).join(", ")})`,
+    );
+  return definition;
 }

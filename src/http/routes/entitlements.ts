@@ -3,11 +3,10 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { requireCustomerId } from "../../customers/resolve-customer.js";
 import { loadAccessLog } from "../../entitlements/access-log.js";
-import { catalogFeature, type FeatureDefinition } from "../../entitlements/catalog.js";
+import { requireCatalogFeature } from "../../entitlements/catalog.js";
 import { decideCheck, type FeatureAccess } from "../../entitlements/decide-access.js";
 import { createAccessReader, loadCustomerAccess } from "../../entitlements/load-access.js";
 import { Quantity } from "../../entitlements/quantity.js";
-import { DomainError } from "../../errors.js";
 import { quantitySchema, storableText } from "../../ledger/usage-input.js";
 
 const customerParams = z.object({ customer: storableText() });
@@ -23,16 +22,6 @@ const accessLogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   feature: storableText().optional(),
 });
-
-function requireFeature(ctx: AppContext, feature: string): FeatureDefinition {
-  const definition = catalogFeature(ctx.catalog, feature);
-  if (definition === undefined)
-    throw new DomainError(
-      "feature_not_found",
-      `no feature "${feature}" in the catalog (known: ${Object.keys(ctx.catalog.features).join(", ")})`,
-    );
-  return definition;
-}
 
 function accessJson(access: FeatureAccess) {
   return {
@@ -66,7 +55,7 @@ export async function registerEntitlementRoutes(app: FastifyInstance, ctx: AppCo
 
   app.get("/v1/customers/:customer/entitlements/:feature", async (request) => {
     const { customer, feature } = featureParams.parse(request.params);
-    const definition = requireFeature(ctx, feature);
+    const definition = requireCatalogFeature(ctx.catalog, feature);
     const { stripeCustomerId, access } = await loadCustomerAccess(ctx, reader, customer, [definition]);
     return { customer: stripeCustomerId, ...accessJson(access[0]!) };
   });
@@ -74,7 +63,7 @@ export async function registerEntitlementRoutes(app: FastifyInstance, ctx: AppCo
   // `{ customer, feature, quantity? }`: quantity as /v1/usage takes it (positive integer or decimal string), default 1.
   app.post("/v1/check", async (request) => {
     const body = checkBody.parse(request.body ?? {});
-    const definition = requireFeature(ctx, body.feature);
+    const definition = requireCatalogFeature(ctx.catalog, body.feature);
     const { stripeCustomerId, access } = await loadCustomerAccess(ctx, reader, body.customer, [definition]);
     const outcome = decideCheck(access[0]!, body.quantity);
     return { customer: stripeCustomerId, feature: definition.key, ...outcome };
