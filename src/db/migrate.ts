@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { databaseUrlFor } from "./databases.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
@@ -80,11 +81,8 @@ export async function applyMigrations(
 
 /** Creates the database named in the URL if it does not exist (connects to the `postgres` database to do so). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
-  const admin = new URL(databaseUrl);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ""));
+  const client = new pg.Client({ connectionString: databaseUrlFor(databaseUrl, "postgres") });
   await client.connect();
   try {
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
