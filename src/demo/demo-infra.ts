@@ -3,13 +3,13 @@ import { databaseUrlFor, dropDatabase } from "../db/databases.js";
 import { applyMigrations, ensureDatabase } from "../db/migrate.js";
 
 /** Where a TCP service listens, from its URL (postgresql://..., redis://...). */
-export function endpointOf(serviceUrl: string, defaultPort: number): { host: string; port: number } {
+function endpointOf(serviceUrl: string, defaultPort: number): { host: string; port: number } {
   const url = new URL(serviceUrl);
   return { host: url.hostname || "127.0.0.1", port: url.port === "" ? defaultPort : Number(url.port) };
 }
 
 /** True when something accepts TCP connections at host:port within the timeout. */
-export function canConnect(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+function canConnect(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean) => {
@@ -55,5 +55,3 @@ export async function resetDemoDatabase(databaseUrl: string, databaseName: strin
   await applyMigrations(url);
   return url;
 }
-
-export { databaseUrlFor };
