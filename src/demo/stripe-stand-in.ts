@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Decimal } from "decimal.js";
+import { DEMO_API_VERSION } from "./stripe-objects.js";
 import {
   inRange,
   integerParam,
@@ -63,7 +64,6 @@ export type StandInOptions = {
   now?: () => number;
 };
 
-const STRIPE_VERSION_HEADER = "2026-11-18.endive";
 // Stripe accepts meter events up to 35 days old and 5 minutes ahead.
 const METER_EVENT_MAX_AGE_SECONDS = 35 * 24 * 3600;
 const METER_EVENT_MAX_AHEAD_SECONDS = 5 * 60;
@@ -531,7 +531,7 @@ export async function startStripeStandIn(
       response.writeHead(status, {
         "content-type": "application/json",
         "request-id": `req_${randomBytes(7).toString("hex")}`,
-        "stripe-version": STRIPE_VERSION_HEADER,
+        "stripe-version": DEMO_API_VERSION,
         ...(status >= 400 && status < 500 ? { "stripe-should-retry": "false" } : {}),
       });
       response.end(JSON.stringify(payload));
