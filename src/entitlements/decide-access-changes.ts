@@ -1,4 +1,9 @@
-import { type EntitlementStatus, type FeatureEntitlement, REASONS } from "./decide-entitlements.js";
+import {
+  type EntitlementStatus,
+  type FeatureEntitlement,
+  REASONS,
+  revokedEntitlement,
+} from "./decide-entitlements.js";
 import { normalizeDecimal } from "./quantity.js";
 
 /** One entitlement as the access log and outbound webhooks show it (JSON, snake_case, decimal strings). */
@@ -106,16 +111,7 @@ export function decideAccessChanges(
   const decidedFeatures = new Set(decided.map((feature) => feature.feature));
   for (const [feature, before] of [...storedByFeature].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (decidedFeatures.has(feature) || !hasAccess(before.status)) continue;
-    const after: EntitlementSnapshot = {
-      status: "revoked",
-      limit: null,
-      reset: null,
-      period_start: null,
-      period_end: null,
-      grace_until: null,
-      reason: REASONS.noPlanGrantsFeature,
-      source: [],
-    };
+    const after = snapshotOfDecision(revokedEntitlement(feature, REASONS.noPlanGrantsFeature));
     changes.push({ feature, action: "revoke", before, after });
   }
   return changes;
