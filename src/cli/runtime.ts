@@ -1,17 +1,11 @@
 import { type AppContext, createAppContext } from "../app-context.js";
 import { type Config, type ConnectionConfig, loadConfig, loadConnectionConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../config/logger.js";
-import { createDb, type Db } from "../db/client.js";
+import { causeLine, createDb, type Db } from "../db/client.js";
 
 /** Prints the one-line reason and exits 1: the CLI contract for every failure. */
 export function fail(reason: string): never {
-  // One line: Prisma errors span several, opening with the call site and ending with the cause.
-  const lines = reason
-    .split("\n")
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0);
-  const line = (lines.length > 1 && /invocation/.test(lines[0] ?? "") ? lines.at(-1) : lines[0]) ?? "failed";
-  process.stderr.write(`leakguard: ${line}\n`);
+  process.stderr.write(`leakguard: ${causeLine(reason) ?? "failed"}\n`);
   process.exit(1);
 }
 

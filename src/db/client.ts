@@ -14,3 +14,15 @@ export function createDb(databaseUrl: string, options: { poolSize?: number } = {
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
 }
+
+/**
+ * An error message as one line. Prisma's messages open with the call site ("Invalid `...` invocation") and end
+ * with the cause: that last line is the one kept; any other message keeps its first line.
+ */
+export function causeLine(message: string): string | undefined {
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  return lines.length > 1 && /invocation/.test(lines[0] ?? "") ? lines.at(-1) : lines[0];
+}
