@@ -133,41 +133,42 @@ export function featureBillingOf(catalog: Catalog): FeatureBilling[] {
 const INVOICE_LOOKAHEAD_MS = 35 * 24 * 60 * 60 * 1000;
 
 /**
- * Invoices with a line whose period overlaps [from, to): from the mirror, and from Stripe's invoice list so an
- * invoice whose webhook never arrived still counts. Stripe's copy wins: it is the newer one.
+ * Invoices with a line whose period overlaps [from, to), read from the mirror after saving Stripe's invoice list into
+ * it, so an invoice whose webhook never arrived still counts (the mirror guard keeps whichever copy is newer).
  */
 async function loadInvoices(
   ctx: AppContext,
   period: { from: Date; to: Date },
   progress: Progress,
 ): Promise<{ invoices: InvoiceSnapshot[]; unreadable: UnreadableObject[] }> {
+  const fetched = await fetchInvoicesCreated(ctx.stripe, {
+    from: period.from,
+    to: new Date(period.to.getTime() + INVOICE_LOOKAHEAD_MS),
+  });
+  const fetchedIds = fetched.invoices
+    .filter((invoice) => invoice.lines.some((line) => overlaps(line, period)))
+    .map((invoice) => invoice.stripeInvoiceId);
+  const alreadyMirrored = await ctx.db.invoice.count({ where: { id: { in: fetchedIds } } });
+  await saveFetchedInvoices(ctx, fetched);
   const rows = await ctx.db.invoice.findMany({
     where: { lines: { some: { periodStart: { lt: period.to }, periodEnd: { gt: period.from } } } },
     include: { lines: { orderBy: { id: "asc" } } },
     orderBy: { id: "asc" },
   });
-  const fetched = await fetchInvoicesCreated(ctx.stripe, {
-    from: period.from,
-    to: new Date(period.to.getTime() + INVOICE_LOOKAHEAD_MS),
-  });
-  await saveFetchedInvoices(ctx, fetched);
-  const fromStripe = fetched.invoices
-    .map(fromStripeInvoice)
-    .filter((invoice) => invoice.lines.some((line) => overlaps(line, period)));
-  const byId = new Map(rows.map((row) => [row.id, fromMirrorInvoice(row)]));
-  const mirrored = new Set(byId.keys());
-  for (const invoice of fromStripe) byId.set(invoice.id, invoice);
-  const onlyInStripe = fromStripe.filter((invoice) => !mirrored.has(invoice.id)).length;
+  const onlyInStripe = fetchedIds.length - alreadyMirrored;
   progress(
-    `${byId.size} invoice(s): ${rows.length} from the mirror, ${fromStripe.length} from Stripe (${onlyInStripe} missing from the mirror)`,
+    `${rows.length} invoice(s): ${rows.length - onlyInStripe} from the mirror, ${fetchedIds.length} from Stripe (${onlyInStripe} missing from the mirror)`,
   );
   for (const object of fetched.unreadable) {
     progress(`skipped unreadable Stripe object ${object.id}: ${object.reason}`);
   }
-  return { invoices: [...byId.values()], unreadable: fetched.unreadable };
+  return { invoices: rows.map(fromMirrorInvoice), unreadable: fetched.unreadable };
 }
 
-function overlaps(line: InvoiceLineSnapshot, period: { from: Date; to: Date }): boolean {
+function overlaps(
+  line: { periodStart: Date | null; periodEnd: Date | null },
+  period: { from: Date; to: Date },
+): boolean {
   return (
     line.periodStart !== null &&
     line.periodEnd !== null &&
@@ -246,7 +247,7 @@ function fromMirrorInvoice(row: MirrorInvoice): InvoiceSnapshot {
     createdAt: row.stripeCreated,
     lines: row.lines.map(
       (line): InvoiceLineSnapshot => ({
-        id: line.id,
+        id: stripeLineIdOf(row.id, line.id),
         priceId: line.priceId,
         subscriptionItemId: line.subscriptionItemId,
         quantity: line.quantity?.toString() ?? null,
@@ -261,29 +262,10 @@ function fromMirrorInvoice(row: MirrorInvoice): InvoiceSnapshot {
   };
 }
 
-function fromStripeInvoice(invoice: StripeSnapshot.InvoiceSnapshot): InvoiceSnapshot {
-  return {
-    id: invoice.stripeInvoiceId,
-    customerId: invoice.stripeCustomerId,
-    subscriptionId: invoice.stripeSubscriptionId,
-    status: invoice.status,
-    currency: invoice.currency,
-    createdAt: invoice.stripeCreated,
-    lines: invoice.lines.map(
-      (line): InvoiceLineSnapshot => ({
-        id: line.stripeInvoiceLineId,
-        priceId: line.stripePriceId,
-        subscriptionItemId: line.stripeSubscriptionItemId,
-        quantity: line.quantity,
-        amountMinor: line.amountMinor.toString(),
-        unitAmountDecimal: line.unitAmountDecimal,
-        currency: line.currency,
-        periodStart: line.periodStart,
-        periodEnd: line.periodEnd,
-        proration: line.proration,
-      }),
-    ),
-  };
+/** Stripe's own line id: the mirror prefixes a pre-2019-12-03 line id (not unique then) with its invoice's id. */
+function stripeLineIdOf(stripeInvoiceId: string, lineRowId: string): string {
+  const prefix = `${stripeInvoiceId}:`;
+  return lineRowId.startsWith(prefix) ? lineRowId.slice(prefix.length) : lineRowId;
 }
 
 function fromStripeSubscription(subscription: StripeSnapshot.SubscriptionSnapshot): SubscriptionSnapshot {
