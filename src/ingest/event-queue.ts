@@ -5,6 +5,7 @@ import type { Db, Prisma } from "../db/client.js";
 import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
+import { withTimeout } from "../timeout.js";
 import { createMicroBatch } from "./micro-batch.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
@@ -97,11 +98,13 @@ export async function enqueueProcessing(
   options: QueueOptions = {},
 ): Promise<boolean> {
   const jobId = processJobId(event.id, event.attempts, options.force ? "replay" : "process");
+  const timeoutMs = target.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS;
   try {
     if (target.isReady && !target.isReady()) throw new Error("Redis connection is not ready");
     await withTimeout(
       addProcessingJob(target, jobId, { eventId: event.id, force: options.force ?? false }, options),
-      target.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
+      timeoutMs,
+      `enqueue timed out after ${timeoutMs} ms`,
     );
     return true;
   } catch (error) {
@@ -150,16 +153,4 @@ async function addProcessingJob(
     if (state === "completed" || state === "failed") await queue.remove(jobId);
   }
   await enqueue(queue, JOBS.processStripeEvent, data, { jobId });
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`enqueue timed out after ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
