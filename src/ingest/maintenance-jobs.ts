@@ -27,10 +27,6 @@ export async function scheduleIngestMaintenance(ctx: AppContext): Promise<void> 
   );
 }
 
-export function isIngestMaintenanceJob(name: string): boolean {
-  return name === JOBS.sweepOutbox || name === JOBS.backfillRecentEvents;
-}
-
 /** Runs one intake maintenance job (the next scheduled run is the retry, hence attempts 1 above). */
 export async function processIngestMaintenanceJob(ctx: AppContext, job: Job, log: Logger): Promise<unknown> {
   const target = { queue: ctx.queues.stripeEvents };
