@@ -124,6 +124,16 @@ function missing(collection: StandInCollection, id: string): StripeApiError {
   );
 }
 
+function missingParam(name: string): StripeApiError {
+  return new StripeApiError(
+    400,
+    "invalid_request_error",
+    `Missing required param: ${name}.`,
+    "parameter_missing",
+    name,
+  );
+}
+
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "object" && value !== null && typeof (value as { id?: unknown }).id === "string")
@@ -342,14 +352,7 @@ export async function startStripeStandIn(
       pattern: /^\/v1\/subscription_items$/,
       handle: (_m, params, url) => {
         const subscription = stringParam(params, "subscription");
-        if (subscription === undefined)
-          throw new StripeApiError(
-            400,
-            "invalid_request_error",
-            "Missing required param: subscription.",
-            "parameter_missing",
-            "subscription",
-          );
+        if (subscription === undefined) throw missingParam("subscription");
         return pageOf(itemsOf(retrieve("subscriptions", subscription)), params, url);
       },
     },
@@ -409,36 +412,15 @@ export async function startStripeStandIn(
 
   function createMeterEvent(params: StripeParams): MeterEventRecord {
     const eventName = stringParam(params, "event_name");
-    if (eventName === undefined)
-      throw new StripeApiError(
-        400,
-        "invalid_request_error",
-        "Missing required param: event_name.",
-        "parameter_missing",
-        "event_name",
-      );
+    if (eventName === undefined) throw missingParam("event_name");
     const payload = params["payload"];
-    if (typeof payload !== "object" || Array.isArray(payload))
-      throw new StripeApiError(
-        400,
-        "invalid_request_error",
-        "Missing required param: payload.",
-        "parameter_missing",
-        "payload",
-      );
+    if (typeof payload !== "object" || Array.isArray(payload)) throw missingParam("payload");
     const meter = store.all("meters").find((m) => m["event_name"] === eventName);
     const customerKey = meterKey(meter, "customer_mapping", "stripe_customer_id");
     const valueKey = meterKey(meter, "value_settings", "value");
     const customer = payload[customerKey];
     const value = payload[valueKey];
-    if (typeof customer !== "string")
-      throw new StripeApiError(
-        400,
-        "invalid_request_error",
-        `Missing required param: payload[${customerKey}].`,
-        "parameter_missing",
-        `payload[${customerKey}]`,
-      );
+    if (typeof customer !== "string") throw missingParam(`payload[${customerKey}]`);
     if (typeof value !== "string" || !/^-?\d+(\.\d+)?$/.test(value))
       throw new StripeApiError(
         400,
@@ -490,14 +472,7 @@ export async function startStripeStandIn(
       ["start_time", startTime],
       ["end_time", endTime],
     ] as const) {
-      if (value === undefined)
-        throw new StripeApiError(
-          400,
-          "invalid_request_error",
-          `Missing required param: ${name}.`,
-          "parameter_missing",
-          name,
-        );
+      if (value === undefined) throw missingParam(name);
     }
     const customerKey = meterKey(meter, "customer_mapping", "stripe_customer_id");
     const valueKey = meterKey(meter, "value_settings", "value");
