@@ -1,5 +1,5 @@
 import { Decimal } from "decimal.js";
-import { currencyExponent } from "../reconcile/money.js";
+import { currencyExponent, toMinorString } from "../reconcile/money.js";
 import type { ExpectedFinding } from "./scenario.js";
 
 /** A finding as the report lists it (the fields the demo compares). */
@@ -27,7 +27,7 @@ function sumByCurrency(items: { currency: string; amountMinor: string }[]): Reco
   const ordered = [...totals.entries()].sort(([a], [b]) =>
     a === "usd" ? -1 : b === "usd" ? 1 : a.localeCompare(b),
   );
-  return Object.fromEntries(ordered.map(([currency, total]) => [currency, plain(total)]));
+  return Object.fromEntries(ordered.map(([currency, total]) => [currency, toMinorString(total)]));
 }
 
 export function tallyExpected(findings: readonly ExpectedFinding[]): Tally {
@@ -109,8 +109,4 @@ export function decideVerdict(
     line: `expected ${want.count} findings worth ${formatTotals(want.totals)}, found ${got.count} worth ${formatTotals(got.totals)}`,
     differences,
   };
-}
-
-function plain(value: Decimal): string {
-  return value.isZero() ? "0" : value.toFixed();
 }
