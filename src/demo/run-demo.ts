@@ -12,6 +12,7 @@ import { assertNoEviction } from "../queue/queues.js";
 import { enqueueReconciliation, waitForReconciliation } from "../reconcile/reconcile-job.js";
 import { renderReport } from "../report/render-report.js";
 import type { Report } from "../report/report.js";
+import { mapConcurrently } from "../stripe/fetchers.js";
 import { signWebhookPayload } from "../stripe/webhook-signature.js";
 import { findUnreachableService, resetDemoDatabase } from "./demo-infra.js";
 import {
@@ -240,10 +241,10 @@ async function sendWebhooks(
       );
     progress.count(++sent, total);
   };
-  await forEachConcurrently(fixtures, SEND_CONCURRENCY, ({ name, event }) =>
+  await mapConcurrently(fixtures, SEND_CONCURRENCY, ({ name, event }) =>
     send(event, `real Stripe payload ${name}:`),
   );
-  await forEachConcurrently(events, SEND_CONCURRENCY, (event) => send(event, "scenario event"));
+  await mapConcurrently(events, SEND_CONCURRENCY, (event) => send(event, "scenario event"));
 }
 
 /** Things to undo, newest first, each at most once, also when an earlier one fails. */
@@ -261,18 +262,6 @@ class Cleanup {
     })();
     return this.running;
   }
-}
-
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
 
 /**
