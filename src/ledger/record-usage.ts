@@ -1,5 +1,5 @@
 import type { AppContext } from "../app-context.js";
-import { resolveCustomerId } from "../customers/resolve-customer.js";
+import { customerIdSql } from "../customers/resolve-customer.js";
 import type { Db } from "../db/client.js";
 import { DomainError } from "../errors.js";
 import {
@@ -64,8 +64,6 @@ type EntryRow = {
   createdAt: Date;
 };
 
-const RESOLVE_CONCURRENCY = 8;
-
 function toRecorded(row: EntryRow): RecordedUsage {
   return {
     id: row.id,
@@ -78,18 +76,15 @@ function toRecorded(row: EntryRow): RecordedUsage {
   };
 }
 
+// One row per name, resolved the way resolveCustomerId resolves one (a batch is one statement, not one per name).
+const RESOLVE_MANY_SQL = `SELECT n.name, ${customerIdSql("n.name")} AS id FROM unnest($1::text[]) AS n(name)`;
+
 /** Stripe customer id per name given; a `cus_...` id is taken as is even before its mirror row exists. */
 async function loadCustomerIds(db: Db, names: string[]): Promise<Map<string, string | null>> {
   const distinct = [...new Set(names)];
-  const resolved = new Map<string, string | null>();
-  for (let start = 0; start < distinct.length; start += RESOLVE_CONCURRENCY) {
-    const chunk = distinct.slice(start, start + RESOLVE_CONCURRENCY);
-    const ids = await Promise.all(chunk.map((name) => resolveCustomerId(db, name)));
-    chunk.forEach((name, index) => {
-      resolved.set(name, ids[index] ?? (name.startsWith("cus_") ? name : null));
-    });
-  }
-  return resolved;
+  const rows = await db.$queryRawUnsafe<{ name: string; id: string | null }[]>(RESOLVE_MANY_SQL, distinct);
+  const idOf = new Map(rows.map((row) => [row.name, row.id]));
+  return new Map(distinct.map((name) => [name, idOf.get(name) ?? (name.startsWith("cus_") ? name : null)]));
 }
 
 function describeConflict(usageId: string, differences: UsageDifference[]): string {
