@@ -8,24 +8,30 @@
  * BENCH_DATABASE_URL: the server to bench on (default the local one); BENCH_KEEP_DATABASE=1 keeps the seeded
  * database for a look afterwards; BENCH_SERVE_NODE_ARGS passes node flags to serve (e.g. "--cpu-prof").
  */
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import pg from "pg";
-import { databaseUrlFor, dropDatabase as dropDatabaseNamed } from "../src/db/databases.js";
-import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
+import { findFreePort, REPO_ROOT } from "../src/demo/demo-processes.js";
 import { decisionFingerprint } from "../src/entitlements/access-decisions.js";
 import { type Catalog, loadCatalog } from "../src/entitlements/catalog.js";
 import { decideAccessChanges, type StoredEntitlement } from "../src/entitlements/decide-access-changes.js";
 import { decideEntitlements, type SubscriptionState } from "../src/entitlements/decide-entitlements.js";
-import { createRedis } from "../src/queue/connection.js";
-import { deleteQueueKeys as deleteKeysUnder } from "../src/queue/keys.js";
+import {
+  benchDatabaseUrl,
+  deleteBenchQueueKeys,
+  dropBenchDatabase,
+  forkServer,
+  prepareBenchDatabase,
+  REDIS_URL,
+  serveToParent,
+  stopChild,
+  withClient,
+} from "./support.js";
 
 const CUSTOMERS = 10_000;
 const USAGE_ROWS_PER_CUSTOMER = 24;
@@ -36,10 +42,7 @@ const TARGET_RATE = 1_000;
 const TARGET_P99_MS = 5;
 const TARGET_RATIO = 0.5;
 const API_KEY = "lg_bench_check_api_key";
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CATALOG_PATH = fileURLToPath(new URL("../catalog.example.json", import.meta.url));
-const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 type Measured = {
@@ -55,10 +58,9 @@ type CpuByPid = Map<number, number> | null;
 
 export default async function run(): Promise<void> {
   const suffix = randomBytes(4).toString("hex");
-  const databaseUrl = withDatabase(PG_ADMIN_URL, `leakguard_bench_check_${suffix}`);
+  const databaseUrl = benchDatabaseUrl(`leakguard_bench_check_${suffix}`);
   const queuePrefix = `lgbench_check_${suffix}`;
-  await ensureDatabase(databaseUrl);
-  await applyMigrations(databaseUrl);
+  await prepareBenchDatabase(databaseUrl);
   const catalog = loadCatalog(CATALOG_PATH);
   const features = Object.keys(catalog.features);
   let app: ServeChild | undefined;
@@ -128,9 +130,9 @@ export default async function run(): Promise<void> {
     if (errors > 0) throw new Error(`${errors} requests failed or were not 2xx`);
   } finally {
     await app?.stop();
-    if (!process.env.BENCH_KEEP_DATABASE) await dropDatabase(databaseUrl);
+    if (!process.env.BENCH_KEEP_DATABASE) await dropBenchDatabase(databaseUrl);
     else console.log(`kept ${databaseUrl}`);
-    await deleteQueueKeys(queuePrefix);
+    await deleteBenchQueueKeys(queuePrefix);
   }
 }
 
@@ -321,9 +323,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
   const now = Date.now();
   const subscriptions = Array.from({ length: CUSTOMERS }, (_, index) => seedSubscription(index, now));
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const utc = (column: string) => `(${column} AT TIME ZONE 'UTC')`;
     await client.query(
       `INSERT INTO prices (id, "productId", currency, "unitAmount", "lookupKey", "updatedAt")
@@ -455,9 +455,7 @@ async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
     );
     await client.query("ANALYZE");
     return expected;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** A fast wrong answer is not a result: a sample of answers must say what was seeded. */
@@ -487,7 +485,7 @@ type ServeChild = { port: number; pid: number; stop: () => Promise<void> };
 
 /** The real `leakguard serve`, as an operator starts it, on the bench database and queue prefix. */
 async function startServe(databaseUrl: string, queuePrefix: string): Promise<ServeChild> {
-  const port = await freePort();
+  const port = await findFreePort();
   const child = spawn(process.execPath, [...serveNodeArgs(), "--import", "tsx", "src/cli/main.ts", "serve"], {
     cwd: REPO_ROOT,
     env: {
@@ -529,20 +527,17 @@ function serveNodeArgs(): string[] {
 
 /** The floor: the same route shape in a bare Fastify app, answering a constant. */
 async function withBareRoute<T>(fn: (port: number, pid: number) => Promise<T>): Promise<T> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, CHECK_BENCH_ROLE: "bare" },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const { child, port } = await forkServer(
+    "bare",
+    fileURLToPath(import.meta.url),
+    { CHECK_BENCH_ROLE: "bare" },
+    "inherit",
+  );
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once("message", (message) => resolve((message as { port: number }).port));
-      child.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
-    });
     await load(port, () => "/v1/customers/cus_bench_00000/entitlements/api_calls", { duration: WARMUP_S });
     return await fn(port, child.pid!);
   } finally {
-    await stopChild(child, () => child.send("stop"));
+    await stopChild(child);
   }
 }
 
@@ -562,31 +557,7 @@ async function serveBare(): Promise<void> {
   };
   app.get("/v1/customers/:customer/entitlements/:feature", async () => answer);
   await app.listen({ port: 0, host: "127.0.0.1" });
-  process.send!({ port: (app.server.address() as { port: number }).port });
-  process.on("message", async (message) => {
-    if (message !== "stop") return;
-    await app.close();
-    process.exit(0);
-  });
-}
-
-async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  // autocannon stops at its deadline with requests still in flight; let the server answer them first.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  ask();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  serveToParent(app.server.address(), () => app.close());
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -596,32 +567,24 @@ async function freePort(): Promise<number> {
 async function dbActivity(databaseUrl: string): Promise<DbActivity> {
   // Backends report their counters about once a second.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const result = await client.query<{ xacts: string; written: string }>(
       `SELECT xact_commit + xact_rollback AS xacts, tup_inserted + tup_updated + tup_deleted AS written
        FROM pg_stat_database WHERE datname = current_database()`,
     );
     const row = result.rows[0]!;
     return { transactions: Number(row.xacts), rowsWritten: Number(row.written) };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Postgres backends serving the bench database (but this connection), whose CPU the app's queries cost. */
 async function backendPids(databaseUrl: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const result = await client.query<{ pid: number }>(
       "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
     );
     return result.rows.map((row) => row.pid);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 // Linux's clock ticks per second for /proc/<pid>/stat times (USER_HZ).
@@ -649,19 +612,6 @@ function delta(before: CpuByPid, after: CpuByPid): number | null {
   let total = 0;
   for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
-}
-
-const withDatabase = databaseUrlFor;
-const dropDatabase = (databaseUrl: string) =>
-  dropDatabaseNamed(PG_ADMIN_URL, new URL(databaseUrl).pathname.slice(1));
-
-async function deleteQueueKeys(prefix: string): Promise<void> {
-  const redis = createRedis(REDIS_URL);
-  try {
-    await deleteKeysUnder(redis, prefix);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 if (process.env.CHECK_BENCH_ROLE === "bare") await serveBare();

@@ -5,7 +5,7 @@
  * event loop; each gets a fresh database and the same warm-up, and every event answered 2xx (warm-up included)
  * must be a stored row afterwards.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -14,13 +14,21 @@ import pg from "pg";
 import { createAppContext } from "../src/app-context.js";
 import { loadConfig } from "../src/config/config.js";
 import { createLogger } from "../src/config/logger.js";
-import { databaseUrlFor, dropDatabase as dropDatabaseNamed } from "../src/db/databases.js";
-import { applyMigrations, ensureDatabase } from "../src/db/migrate.js";
 import { buildApp } from "../src/http/app.js";
 import { createRedis } from "../src/queue/connection.js";
-import { deleteQueueKeys as deleteKeysUnder } from "../src/queue/keys.js";
 import { createQueue } from "../src/queue/queues.js";
 import { QUEUES } from "../src/queue/registry.js";
+import {
+  benchDatabaseUrl,
+  deleteBenchQueueKeys,
+  dropBenchDatabase,
+  forkServer,
+  prepareBenchDatabase,
+  REDIS_URL,
+  serveToParent,
+  stopChild,
+  withClient,
+} from "./support.js";
 
 const SECRET = "whsec_bench_intake";
 const CONNECTIONS = 32;
@@ -29,8 +37,6 @@ const ROUND_S = 4;
 const WARMUP_S = 2;
 const TARGET_RATIO = 0.8;
 const TARGET_P99_MS = 50;
-const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 type Role = "app" | "raw";
 type Server = { role: Role; child: ChildProcess; port: number };
@@ -56,15 +62,12 @@ export default async function run(): Promise<void> {
   const queuePrefix = `lgbench_${suffix}`;
   // A database per side, so neither runs against the other's rows, indexes or autovacuum.
   const databases: Record<Role, string> = {
-    raw: withDatabase(PG_ADMIN_URL, `leakguard_bench_${suffix}_raw`),
-    app: withDatabase(PG_ADMIN_URL, `leakguard_bench_${suffix}_app`),
+    raw: benchDatabaseUrl(`leakguard_bench_${suffix}_raw`),
+    app: benchDatabaseUrl(`leakguard_bench_${suffix}_app`),
   };
   const servers: Server[] = [];
   try {
-    for (const databaseUrl of Object.values(databases)) {
-      await ensureDatabase(databaseUrl);
-      await applyMigrations(databaseUrl);
-    }
+    for (const databaseUrl of Object.values(databases)) await prepareBenchDatabase(databaseUrl);
     for (const role of ["raw", "app"] as const)
       servers.push(await startServer(role, databases[role], queuePrefix));
     const acknowledged: Record<Role, string[]> = { raw: [], app: [] };
@@ -98,7 +101,7 @@ export default async function run(): Promise<void> {
 
     // Every 2xx must be a stored row: a fast intake that loses events is not a result.
     for (const role of ["raw", "app"] as const) {
-      const stored = await countStored(databases[role], acknowledged[role]);
+      const stored = await countEvents(databases[role], acknowledged[role]);
       if (stored !== acknowledged[role].length) {
         throw new Error(
           `${LABELS[role]}: only ${stored} of ${acknowledged[role].length} events answered 2xx are stored`,
@@ -107,7 +110,7 @@ export default async function run(): Promise<void> {
     }
     console.log(`all ${acknowledged.raw.length + acknowledged.app.length} events answered 2xx are stored`);
     // And leakguard's 2xx also means enqueued: each such event is marked queued with its job waiting.
-    const queued = await countQueued(databases.app, acknowledged.app);
+    const queued = await countEvents(databases.app, acknowledged.app, { queued: true });
     const waiting = await countWaitingJobs(queuePrefix);
     if (queued !== acknowledged.app.length || waiting < acknowledged.app.length) {
       throw new Error(
@@ -119,8 +122,8 @@ export default async function run(): Promise<void> {
     );
   } finally {
     await Promise.all(servers.map((server) => stopChild(server.child)));
-    for (const databaseUrl of Object.values(databases)) await dropDatabase(databaseUrl);
-    await deleteQueueKeys(queuePrefix);
+    for (const databaseUrl of Object.values(databases)) await dropBenchDatabase(databaseUrl);
+    await deleteBenchQueueKeys(queuePrefix);
   }
 }
 
@@ -141,21 +144,13 @@ function summarize(rounds: Round[]) {
 }
 
 async function startServer(role: Role, databaseUrl: string, queuePrefix: string): Promise<Server> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ["--import", "tsx"],
-    env: {
-      ...process.env,
-      BENCH_DATABASE: databaseUrl,
-      BENCH_QUEUE_PREFIX: queuePrefix,
-      INTAKE_BENCH_ROLE: role,
-    },
+  const { child, port } = await forkServer(
+    role,
+    fileURLToPath(import.meta.url),
+    { BENCH_DATABASE: databaseUrl, BENCH_QUEUE_PREFIX: queuePrefix, INTAKE_BENCH_ROLE: role },
     // The app logs at its default level, as `serve` does; its lines are written (the cost is real) and dropped.
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (message) => resolve((message as { port: number }).port));
-    child.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
-  });
+    "ignore",
+  );
   return { role, child, port };
 }
 
@@ -272,17 +267,6 @@ function sign(body: string): string {
   return `t=${timestamp},v1=${signature}`;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  // autocannon stops at its deadline with requests still in flight; let the server answer them first.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.send("stop");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** The real app, as `serve` builds it, on its own database and queue prefix. */
 async function serveApp(): Promise<void> {
   const config = loadConfig({
@@ -295,7 +279,7 @@ async function serveApp(): Promise<void> {
   const ctx = createAppContext(config, createLogger(config.logLevel));
   const app = await buildApp(ctx);
   await app.listen({ port: 0, host: "127.0.0.1" });
-  announce(app.server.address(), async () => {
+  serveToParent(app.server.address(), async () => {
     await app.close();
     await ctx.close();
   });
@@ -325,55 +309,25 @@ async function serveRaw(): Promise<void> {
     return reply.send({ received: true });
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
-  announce(app.server.address(), async () => {
+  serveToParent(app.server.address(), async () => {
     await app.close();
     await pool.end();
   });
 }
 
-function announce(
-  address: ReturnType<import("node:net").Server["address"]>,
-  close: () => Promise<void>,
-): void {
-  process.send!({ port: (address as { port: number }).port });
-  process.on("message", async (message) => {
-    if (message === "cpu") {
-      const { user, system } = process.cpuUsage();
-      process.send!({ cpu: user + system });
-      return;
-    }
-    if (message !== "stop") return;
-    await close();
-    process.exit(0);
+/** How many of these events are stored (or, with `queued`, stored and marked queued). */
+function countEvents(
+  databaseUrl: string,
+  ids: string[],
+  options: { queued?: boolean } = {},
+): Promise<number> {
+  return withClient(databaseUrl, async (client) => {
+    const result = await client.query<{ count: string }>(
+      `SELECT count(*) FROM stripe_events WHERE id = ANY($1::text[])${options.queued ? " AND status = 'queued'" : ""}`,
+      [ids],
+    );
+    return Number(result.rows[0]!.count);
   });
-}
-
-async function countStored(databaseUrl: string, ids: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const result = await client.query<{ count: string }>(
-      "SELECT count(*) FROM stripe_events WHERE id = ANY($1::text[])",
-      [ids],
-    );
-    return Number(result.rows[0]!.count);
-  } finally {
-    await client.end();
-  }
-}
-
-async function countQueued(databaseUrl: string, ids: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const result = await client.query<{ count: string }>(
-      "SELECT count(*) FROM stripe_events WHERE id = ANY($1::text[]) AND status = 'queued'",
-      [ids],
-    );
-    return Number(result.rows[0]!.count);
-  } finally {
-    await client.end();
-  }
 }
 
 async function countWaitingJobs(prefix: string): Promise<number> {
@@ -384,19 +338,6 @@ async function countWaitingJobs(prefix: string): Promise<number> {
   } finally {
     await queue.close();
     connection.disconnect();
-  }
-}
-
-const withDatabase = databaseUrlFor;
-const dropDatabase = (databaseUrl: string) =>
-  dropDatabaseNamed(PG_ADMIN_URL, new URL(databaseUrl).pathname.slice(1));
-
-async function deleteQueueKeys(prefix: string): Promise<void> {
-  const redis = createRedis(REDIS_URL);
-  try {
-    await deleteKeysUnder(redis, prefix);
-  } finally {
-    redis.disconnect();
   }
 }
 
