@@ -9,6 +9,7 @@ import {
   normalizeInvoiceLine,
   normalizePrice,
   normalizeSubscription,
+  normalizeSubscriptionItem,
   type PriceSnapshot,
   readInvoiceOfInvoicePayment,
   type SubscriptionSnapshot,
@@ -125,9 +126,8 @@ export async function fetchSubscriptionsOf(
     status: "all",
     limit: PAGE,
   })) {
-    const normalized = normalizeSubscription(wireJson(raw));
+    const normalized = await withAllItems(stripe, normalizeSubscription(wireJson(raw)));
     if (!normalized.ok) throw new Error(`subscription ${idOf(raw)} is unreadable: ${normalized.reason}`);
-    await completeItems(stripe, normalized.value);
     subscriptions.push(normalized.value);
   }
   return subscriptions;
@@ -145,8 +145,7 @@ export function listAllSubscriptions(stripe: StripeClient): {
   const fetchedAt = fetchStartedAt();
   async function* walk() {
     for await (const raw of stripe.subscriptions.list({ status: "all", limit: PAGE })) {
-      const normalized = normalizeSubscription(wireJson(raw));
-      if (normalized.ok) await completeItems(stripe, normalized.value);
+      const normalized = await withAllItems(stripe, normalizeSubscription(wireJson(raw)));
       yield { ...normalized, id: idOf(raw) };
     }
   }
@@ -166,10 +165,9 @@ export async function fetchSubscription(
     if (isResourceMissing(error)) return null;
     throw error;
   }
-  const normalized = normalizeSubscription(wireJson(raw));
+  const normalized = await withAllItems(stripe, normalizeSubscription(wireJson(raw)));
   if (!normalized.ok)
     throw new Error(`subscription ${stripeSubscriptionId} is unreadable: ${normalized.reason}`);
-  await completeItems(stripe, normalized.value);
   return { snapshot: normalized.value, fetchedAt };
 }
 
@@ -231,26 +229,28 @@ export async function fetchInvoiceIdOfPaymentIntent(
   return null;
 }
 
-/** Replaces a truncated embedded items list with every item of the subscription. */
-async function completeItems(stripe: StripeClient, subscription: SubscriptionSnapshot): Promise<void> {
-  if (subscription.itemsComplete) return;
+/**
+ * Replaces a truncated embedded items list with every item of the subscription, read by the same normalizer as
+ * embedded items (an item with a value Stripe never sends refuses the subscription).
+ */
+async function withAllItems(
+  stripe: StripeClient,
+  normalized: Normalized<SubscriptionSnapshot>,
+): Promise<Normalized<SubscriptionSnapshot>> {
+  if (!normalized.ok || normalized.value.itemsComplete) return normalized;
+  const subscription = normalized.value;
+  const period = { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd };
   const items: SubscriptionSnapshot["items"] = [];
-  for await (const item of stripe.subscriptionItems.list({
+  for await (const raw of stripe.subscriptionItems.list({
     subscription: subscription.stripeSubscriptionId,
     limit: PAGE,
   })) {
-    items.push({
-      stripeSubscriptionItemId: item.id,
-      stripePriceId: item.price.id,
-      stripeProductId: typeof item.price.product === "string" ? item.price.product : item.price.product.id,
-      quantity: item.quantity ?? null,
-      currentPeriodStart: new Date(item.current_period_start * 1000),
-      currentPeriodEnd: new Date(item.current_period_end * 1000),
-      price: null,
-    });
+    const item = normalizeSubscriptionItem(wireJson(raw), period);
+    if (!item.ok)
+      return { ok: false, reason: `subscription ${subscription.stripeSubscriptionId}: ${item.reason}` };
+    items.push(item.value);
   }
-  subscription.items = items;
-  subscription.itemsComplete = true;
+  return { ok: true, value: { ...subscription, items, itemsComplete: true } };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

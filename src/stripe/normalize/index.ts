@@ -9,5 +9,5 @@ export {
   readInvoiceOfInvoicePayment,
 } from "./payment.js";
 export { normalizePrice } from "./price.js";
-export { normalizeSubscription } from "./subscription.js";
+export { normalizeSubscription, normalizeSubscriptionItem } from "./subscription.js";
 export type * from "./types.js";

@@ -71,6 +71,17 @@ function readSubscription(raw: unknown): Normalized<SubscriptionSnapshot> {
   });
 }
 
+/**
+ * One item as `/v1/subscription_items` lists it (the rest of a truncated items list); `period` is the subscription's,
+ * for items that carry none.
+ */
+export function normalizeSubscriptionItem(
+  raw: unknown,
+  period: Period,
+): Normalized<SubscriptionItemSnapshot> {
+  return refusingInvalidValues("subscription item", raw, (item) => readItem(item, period));
+}
+
 function readItem(raw: unknown, fallback: Period): Normalized<SubscriptionItemSnapshot> {
   const item = asRecord(raw);
   if (item === null) return unreadable("not an object");

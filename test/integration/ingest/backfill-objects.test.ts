@@ -135,6 +135,28 @@ describe("backfillSubscriptionObjects", () => {
       accessChanges: 0,
     });
   });
+
+  it("reads the rest of a truncated items list like embedded items: a value Stripe never sends refuses the subscription", async () => {
+    const truncated = aSubscription({ id: stripeId("sub"), customer: stripeId("cus"), items: pro });
+    const item = ((truncated["items"] as Json)["data"] as Json[])[0]!;
+    nock(STRIPE_API_BASE)
+      .get("/v1/subscriptions")
+      .query(true)
+      .reply(200, page([{ ...truncated, items: { ...(truncated["items"] as Json), has_more: true } }], false))
+      .get("/v1/subscription_items")
+      .query((query) => query["subscription"] === truncated["id"])
+      .reply(200, {
+        object: "list",
+        url: "/v1/subscription_items",
+        has_more: false,
+        data: [{ ...item, quantity: -3 }],
+      });
+
+    const result = await backfillSubscriptionObjects(harness.ctx, harness.ctx.logger);
+    expect(nock.isDone()).toBe(true);
+    expect(result).toMatchObject({ listed: 1, created: 0, unreadable: 1, customers: 0 });
+    expect(await loadSubscription(harness.db, String(truncated["id"]))).toBeNull();
+  });
 });
 
 describe("leakguard events backfill --objects", () => {
