@@ -1,7 +1,7 @@
 import type { AppContext } from "../app-context.js";
 import type { Prisma } from "../db/client.js";
 import type { Catalog } from "../entitlements/catalog.js";
-import { loadUsageTotal } from "../ledger/usage-totals.js";
+import { loadUsageTotals } from "../ledger/usage-totals.js";
 import {
   fetchInvoicesCreated,
   fetchMeterEventNames,
@@ -55,7 +55,6 @@ export type StripeSubscriptions = {
 
 export type Progress = (message: string) => void;
 
-const USAGE_READ_CONCURRENCY = 8;
 // Stripe's own default; only used for a finding or an empty report with no currency to take from.
 const DEFAULT_CURRENCY = "usd";
 
@@ -223,9 +222,7 @@ async function loadPrices(
 }
 
 async function loadUsage(ctx: AppContext, windows: readonly UsageWindow[]): Promise<Map<string, string>> {
-  const totals = await mapConcurrently(windows, USAGE_READ_CONCURRENCY, (window) =>
-    loadUsageTotal(ctx.db, window),
-  );
+  const totals = await loadUsageTotals(ctx.db, windows);
   return new Map(windows.map((window, index) => [usageWindowKey(window), totals[index]!.toString()]));
 }
 
