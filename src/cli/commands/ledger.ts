@@ -2,14 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { loadLedgerExplanation } from "../../ledger/explain-ledger.js";
 import { renderLedgerExplanation } from "../../ledger/render-explanation.js";
 import { runWithDatabase } from "../runtime.js";
-
-function parseTime(value: string): Date {
-  const time = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
-    throw new InvalidArgumentError(`"${value}" is not a date (use 2026-11-01 or 2026-11-01T00:00:00Z)`);
-  }
-  return time;
-}
+import { instantOption } from "../time-options.js";
 
 function parseCount(value: string): number {
   const count = Number(value);
@@ -26,8 +19,8 @@ export function registerLedgerCommands(program: Command): void {
     .description("per feature: entries, total, what Stripe has, and the newest entries of a customer")
     .argument("<customer>", "Stripe customer id or the product's own id")
     .option("--feature <feature>", "only this feature")
-    .option("--from <time>", "entries that occurred at or after this time", parseTime)
-    .option("--to <time>", "entries that occurred before this time", parseTime)
+    .option("--from <time>", "entries that occurred at or after this time", instantOption("from"))
+    .option("--to <time>", "entries that occurred before this time", instantOption("to"))
     .option("--last <count>", "newest entries to show per feature", parseCount, 5)
     .action(async (customer: string, options: { feature?: string; from?: Date; to?: Date; last: number }) => {
       await runWithDatabase(async (ctx) => {

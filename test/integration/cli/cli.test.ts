@@ -18,6 +18,19 @@ describe("leakguard CLI", () => {
     expect(result.stderr.trim().split("\n")).toEqual(["leakguard: unknown command 'bogus'"]);
   });
 
+  it.each([
+    ["--from", "2026-02-30"],
+    ["--to", "2026-11-01T10:00:00"],
+  ])(
+    "refuses ledger explain %s %s: a day that does not exist or a time without its zone",
+    (option, value) => {
+      const result = leakguard("ledger", "explain", "cus_nobody", option, value);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(`${option} "${value}" is not a date with a time zone`);
+    },
+  );
+
   it("refuses to let the demo drop a database that is not a demo database", () => {
     const result = leakguard("demo", "--database", "leakguard");
     expect(result.status).toBe(1);
