@@ -1,5 +1,6 @@
 import { type EnvelopeParseResult, parseEventEnvelope } from "../ingest/event-envelope.js";
 import type { StripeClient } from "./client.js";
+import { unixSeconds, wireJson } from "./fetchers.js";
 
 /** How far back Stripe's events list reaches. */
 export const STRIPE_EVENT_RETENTION_DAYS = 30;
@@ -14,8 +15,8 @@ export async function* fetchEventsCreatedBetween(
   until: Date,
 ): AsyncGenerator<EnvelopeParseResult> {
   const events = stripe.events.list({
-    created: { gte: Math.floor(from.getTime() / 1000), lte: Math.floor(until.getTime() / 1000) },
+    created: { gte: unixSeconds(from), lte: unixSeconds(until) },
     limit: 100,
   });
-  for await (const event of events) yield parseEventEnvelope(JSON.parse(JSON.stringify(event)));
+  for await (const event of events) yield parseEventEnvelope(wireJson(event));
 }

@@ -31,7 +31,7 @@ export type UnreadableObject = { id: string; reason: string };
  * The SDK turns decimal strings into its own Decimal objects; a JSON round trip gives back the wire JSON the
  * version-aware normalizers read.
  */
-function wireJson(object: unknown): unknown {
+export function wireJson(object: unknown): unknown {
   return JSON.parse(JSON.stringify(object));
 }
 
@@ -103,14 +103,9 @@ export async function fetchMeterEventNames(stripe: StripeClient): Promise<Map<st
 
 /** A price with its tiers (Stripe only sends them when expanded); null when Stripe does not know the id. */
 export async function fetchPrice(stripe: StripeClient, stripePriceId: string): Promise<PriceSnapshot | null> {
-  let raw: unknown;
-  try {
-    raw = await stripe.prices.retrieve(stripePriceId, { expand: ["tiers"] });
-  } catch (error) {
-    if (isResourceMissing(error)) return null;
-    throw error;
-  }
-  const normalized = normalizePrice(wireJson(raw));
+  const raw = await retrieveOrNull(() => stripe.prices.retrieve(stripePriceId, { expand: ["tiers"] }));
+  if (raw === null) return null;
+  const normalized = normalizePrice(raw);
   if (!normalized.ok) throw new Error(`price ${stripePriceId} is unreadable: ${normalized.reason}`);
   return normalized.value;
 }
@@ -158,14 +153,9 @@ export async function fetchSubscription(
   stripeSubscriptionId: string,
 ): Promise<Fetched<SubscriptionSnapshot> | null> {
   const fetchedAt = fetchStartedAt();
-  let raw: unknown;
-  try {
-    raw = await stripe.subscriptions.retrieve(stripeSubscriptionId);
-  } catch (error) {
-    if (isResourceMissing(error)) return null;
-    throw error;
-  }
-  const normalized = await withAllItems(stripe, normalizeSubscription(wireJson(raw)));
+  const raw = await retrieveOrNull(() => stripe.subscriptions.retrieve(stripeSubscriptionId));
+  if (raw === null) return null;
+  const normalized = await withAllItems(stripe, normalizeSubscription(raw));
   if (!normalized.ok)
     throw new Error(`subscription ${stripeSubscriptionId} is unreadable: ${normalized.reason}`);
   return { snapshot: normalized.value, fetchedAt };
@@ -177,14 +167,9 @@ export async function fetchInvoice(
   stripeInvoiceId: string,
 ): Promise<Fetched<InvoiceSnapshot> | null> {
   const fetchedAt = fetchStartedAt();
-  let raw: unknown;
-  try {
-    raw = await stripe.invoices.retrieve(stripeInvoiceId);
-  } catch (error) {
-    if (isResourceMissing(error)) return null;
-    throw error;
-  }
-  const normalized = normalizeInvoice(wireJson(raw));
+  const raw = await retrieveOrNull(() => stripe.invoices.retrieve(stripeInvoiceId));
+  if (raw === null) return null;
+  const normalized = normalizeInvoice(raw);
   if (!normalized.ok) throw new Error(`invoice ${stripeInvoiceId} is unreadable: ${normalized.reason}`);
   const unreadable: UnreadableObject[] = [];
   if (!normalized.value.linesComplete) await completeLines(stripe, normalized.value, unreadable);
@@ -198,14 +183,9 @@ export async function fetchCharge(
   stripe: StripeClient,
   stripeChargeId: string,
 ): Promise<ChargeSnapshot | null> {
-  let raw: unknown;
-  try {
-    raw = await stripe.charges.retrieve(stripeChargeId);
-  } catch (error) {
-    if (isResourceMissing(error)) return null;
-    throw error;
-  }
-  const normalized = normalizeCharge(wireJson(raw));
+  const raw = await retrieveOrNull(() => stripe.charges.retrieve(stripeChargeId));
+  if (raw === null) return null;
+  const normalized = normalizeCharge(raw);
   if (!normalized.ok) throw new Error(`charge ${stripeChargeId} is unreadable: ${normalized.reason}`);
   return normalized.value;
 }
@@ -271,8 +251,18 @@ export async function mapConcurrently<T, R>(
   return results;
 }
 
-function unixSeconds(date: Date): number {
+export function unixSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
+}
+
+/** Stripe's copy of one object as wire JSON; null when Stripe does not know the id. */
+async function retrieveOrNull(retrieve: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return wireJson(await retrieve());
+  } catch (error) {
+    if (isResourceMissing(error)) return null;
+    throw error;
+  }
 }
 
 function isResourceMissing(error: unknown): boolean {
