@@ -6,7 +6,12 @@ import { DomainError } from "../errors.js";
 import { enqueue, type Job } from "../queue/queues.js";
 import { JOBS } from "../queue/registry.js";
 import { isoTime } from "./findings.js";
-import { RECONCILE_TRIGGERS, type ReconcileRequest, runReconciliation } from "./run-reconciliation.js";
+import {
+  assertValidPeriod,
+  RECONCILE_TRIGGERS,
+  type ReconcileRequest,
+  runReconciliation,
+} from "./run-reconciliation.js";
 
 /** What a finished reconcile job returns (BullMQ keeps it as the job's return value). */
 export type ReconcileJobResult = { runId: string; findings: number; period: { from: string; to: string } };
@@ -78,9 +83,7 @@ export async function scheduleNightlyReconcile(ctx: AppContext): Promise<void> {
 
 /** Queues a reconciliation of [from, to) for a worker; returns the job id to wait on. */
 export async function enqueueReconciliation(ctx: AppContext, request: ReconcileRequest): Promise<string> {
-  if (!(request.from < request.to)) {
-    throw new DomainError("invalid_period", "the period is empty: from must be before to");
-  }
+  assertValidPeriod(request);
   const jobId = await enqueue(ctx.queues.reconcile, JOBS.reconcilePeriod, {
     from: request.from.toISOString(),
     to: request.to.toISOString(),

@@ -61,7 +61,8 @@ export async function runReconciliation(
   }
 }
 
-function assertValidPeriod(request: ReconcileRequest): void {
+/** A period to reconcile has two valid dates, `from` before `to`; anything else is `invalid_period`. */
+export function assertValidPeriod(request: { from: Date; to: Date }): void {
   for (const [name, date] of [
     ["from", request.from],
     ["to", request.to],
