@@ -1,4 +1,5 @@
 import type { AppContext } from "../app-context.js";
+import { mapConcurrently } from "../stripe/fetchers.js";
 import { MeterEventUnavailableError, sendMeterEvent } from "../stripe/meter-events.js";
 import { ledgerCatalogOf } from "./catalog-view.js";
 
@@ -40,44 +41,41 @@ export async function reportUnreportedUsage(
   });
   report.considered = rows.length;
 
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (report.unavailable === null && next < rows.length) {
-      const row = rows[next++]!;
-      try {
-        const outcome = await sendMeterEvent(ctx.stripe, {
-          eventName: catalog.meterEventName(row.feature)!,
-          stripeCustomerId: row.customerId,
-          value: row.quantity.toFixed(),
-          usageId: row.usageId,
-          occurredAt: row.occurredAt,
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  await mapConcurrently(rows, concurrency, async (row) => {
+    // Once Stripe is unreachable the rest waits for the next run.
+    if (report.unavailable !== null) return;
+    try {
+      const outcome = await sendMeterEvent(ctx.stripe, {
+        eventName: catalog.meterEventName(row.feature)!,
+        stripeCustomerId: row.customerId,
+        value: row.quantity.toFixed(),
+        usageId: row.usageId,
+        occurredAt: row.occurredAt,
+      });
+      if (outcome.status === "rejected") {
+        await ctx.db.ledgerEntry.updateMany({
+          where: { id: row.id, reportedAt: null },
+          data: { reportError: outcome.reason },
         });
-        if (outcome.status === "rejected") {
-          await ctx.db.ledgerEntry.updateMany({
-            where: { id: row.id, reportedAt: null },
-            data: { reportError: outcome.reason },
-          });
-          report.rejected += 1;
-          ctx.logger.warn(
-            { usage_id: row.usageId, customer: row.customerId, reason: outcome.reason },
-            "Stripe refused a meter event",
-          );
-        } else {
-          await ctx.db.ledgerEntry.updateMany({
-            where: { id: row.id, reportedAt: null },
-            data: { reportedAt: new Date() },
-          });
-          if (outcome.status === "sent") report.sent += 1;
-          else report.alreadySent += 1;
-        }
-      } catch (error) {
-        if (!(error instanceof MeterEventUnavailableError)) throw error;
-        report.unavailable ??= error.message;
+        report.rejected += 1;
+        ctx.logger.warn(
+          { usage_id: row.usageId, customer: row.customerId, reason: outcome.reason },
+          "Stripe refused a meter event",
+        );
+      } else {
+        await ctx.db.ledgerEntry.updateMany({
+          where: { id: row.id, reportedAt: null },
+          data: { reportedAt: new Date() },
+        });
+        if (outcome.status === "sent") report.sent += 1;
+        else report.alreadySent += 1;
       }
+    } catch (error) {
+      if (!(error instanceof MeterEventUnavailableError)) throw error;
+      report.unavailable ??= error.message;
     }
-  };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, rows.length));
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  });
 
   ctx.logger.info(
     {
