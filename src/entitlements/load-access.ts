@@ -2,6 +2,7 @@ import type { AppContext } from "../app-context.js";
 import { customerIdSql, requireCustomerId } from "../customers/resolve-customer.js";
 import { createPgPool, type PgPool } from "../db/pg-pool.js";
 import { loadUsageTotal } from "../ledger/usage-totals.js";
+import { createMicroBatch } from "../micro-batch.js";
 import { decisionFingerprint } from "./access-decisions.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
 import type { FeatureDefinition, Reset } from "./catalog.js";
@@ -67,64 +68,41 @@ export function createAccessReader(databaseUrl: string, poolSize = 10): AccessRe
     // Every read is key lookups, one plan whatever the keys and batch size: plan once per connection.
     sessionOptions: "-c plan_cache_mode=force_generic_plan",
   });
-  return batchingReader(pool);
+  return batchingReader(pool, poolSize);
 }
 
-/** At most this many (customer, feature) pairs per statement. */
-const MAX_PAIRS = 128;
+/** Reads per statement; a read of every feature is a handful of (customer, feature) pairs. */
+const MAX_READS_PER_STATEMENT = 64;
 
-type PendingRead = {
-  customer: string;
-  features: readonly FeatureDefinition[];
-  resolve: (access: StoredAccess | null) => void;
-  reject: (error: unknown) => void;
-};
+type Read = { customer: string; features: readonly FeatureDefinition[] };
 
-/** Reads queued in one event-loop turn go to Postgres together, at most MAX_PAIRS pairs per statement. */
-export function batchingReader(pool: AccessQueryable): AccessReader {
-  let queued: PendingRead[] = [];
-  const send = async (batch: PendingRead[]) => {
-    const customers: string[] = [];
-    const features: string[] = [];
-    const metered: boolean[] = [];
-    const firstPair: number[] = [];
-    for (const read of batch) {
-      firstPair.push(customers.length);
-      for (const definition of read.features) {
-        customers.push(read.customer);
-        features.push(definition.key);
-        metered.push(definition.type === "metered");
+/** Reads arriving while earlier ones are in flight go to Postgres together, one statement per batch. */
+export function batchingReader(pool: AccessQueryable, maxInFlight = 10): AccessReader {
+  const read = createMicroBatch<Read, StoredAccess | null>({
+    maxBatchSize: MAX_READS_PER_STATEMENT,
+    maxInFlight,
+    run: async (reads) => {
+      const customers: string[] = [];
+      const features: string[] = [];
+      const metered: boolean[] = [];
+      const firstPair: number[] = [];
+      for (const { customer, features: definitions } of reads) {
+        firstPair.push(customers.length);
+        for (const definition of definitions) {
+          customers.push(customer);
+          features.push(definition.key);
+          metered.push(definition.type === "metered");
+        }
       }
-    }
-    try {
       const result = await pool.query<StoredPairRow>({
         name: "stored-access",
         text: STORED_ACCESS_SQL,
         values: [customers, features, metered],
       });
       const byPair = new Map(result.rows.map((row) => [Number(row.n) - 1, row]));
-      for (const [index, read] of batch.entries())
-        read.resolve(storedAccessOf(read, firstPair[index]!, byPair));
-    } catch (error) {
-      for (const read of batch) read.reject(error);
-    }
-  };
-  const flush = () => {
-    const pending = queued;
-    queued = [];
-    let batch: PendingRead[] = [];
-    let pairs = 0;
-    for (const read of pending) {
-      if (batch.length > 0 && pairs + read.features.length > MAX_PAIRS) {
-        void send(batch);
-        batch = [];
-        pairs = 0;
-      }
-      batch.push(read);
-      pairs += read.features.length;
-    }
-    if (batch.length > 0) void send(batch);
-  };
+      return reads.map((one, index) => storedAccessOf(one, firstPair[index]!, byPair));
+    },
+  });
   const deciding = new Map<string, Promise<EntitlementDecision>>();
   return {
     decideOnce: (key, decide) => {
@@ -134,12 +112,10 @@ export function batchingReader(pool: AccessQueryable): AccessReader {
       deciding.set(key, decision);
       return decision;
     },
-    read: (customer, features) =>
-      new Promise((resolve, reject) => {
-        if (features.length === 0) throw new Error("an access read names at least one feature");
-        if (queued.length === 0) setImmediate(flush);
-        queued.push({ customer, features, resolve, reject });
-      }),
+    read: async (customer, features) => {
+      if (features.length === 0) throw new Error("an access read names at least one feature");
+      return read({ customer, features });
+    },
     close: () => pool.end(),
   };
 }
@@ -193,7 +169,7 @@ type StoredPairRow = {
 const dateOf = (value: Millis): Date | null => (value === null ? null : new Date(Number(value)));
 
 function storedAccessOf(
-  read: PendingRead,
+  read: Read,
   firstPair: number,
   byPair: ReadonlyMap<number, StoredPairRow>,
 ): StoredAccess | null {

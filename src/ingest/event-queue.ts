@@ -6,7 +6,7 @@ import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
 import { withTimeout } from "../timeout.js";
-import { createMicroBatch } from "./micro-batch.js";
+import { createMicroBatch } from "../micro-batch.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
 export type EventStatus = Prisma.StripeEventModel["status"];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMicroBatch, type MicroBatchOptions } from "../../../src/ingest/micro-batch.js";
+import { createMicroBatch, type MicroBatchOptions } from "../../src/micro-batch.js";
 
 type Item = { key: string; value: number };
 
