@@ -8,7 +8,7 @@ import {
   type UsageCandidate,
   type UsageDifference,
 } from "./decide-usage.js";
-import { type EventParse, parseUsageEvent, type UsageEvent, type UsageValidation } from "./usage-input.js";
+import { type EventParse, type UsageEvent, type UsageValidation, usageEventParser } from "./usage-input.js";
 
 /** A usage row as the product sees it after recording (or replaying) it. */
 export type RecordedUsage = {
@@ -213,7 +213,7 @@ export async function recordUsageBatch(
   rawEvents: readonly unknown[],
   validation: UsageValidation,
 ): Promise<UsageOutcome[]> {
-  const parses: EventParse[] = rawEvents.map((raw) => parseUsageEvent(raw, validation));
+  const parses: EventParse[] = rawEvents.map(usageEventParser(validation));
   const valid = parses.flatMap((parse) => (parse.ok ? [parse.event] : []));
   const recorded = valid.length > 0 ? await recordUsageEvents(ctx, valid, validation.now) : [];
   let next = 0;
