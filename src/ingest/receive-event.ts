@@ -1,6 +1,7 @@
 import type { Logger } from "../config/logger.js";
 import { type EventQueueTarget, enqueueProcessing } from "./event-queue.js";
 import type { IntakeStore, StoredDelivery, WebhookDelivery } from "./intake-store.js";
+import { jsonbStorableText } from "./jsonb-text.js";
 
 export type ReceiveResult = {
   eventId: string;
@@ -21,7 +22,13 @@ export async function receiveStripeEvent(
   log: Logger,
 ): Promise<ReceiveResult> {
   const { event } = delivery;
-  const stored = await store.saveDelivery(delivery);
+  const storable = jsonbStorableText(delivery.body);
+  if (storable.replaced > 0)
+    log.warn(
+      { event_id: event.id, type: event.type, replaced: storable.replaced },
+      "stripe event stored with U+FFFD for characters Postgres cannot hold",
+    );
+  const stored = await store.saveDelivery({ ...delivery, body: storable.text });
   let enqueued = false;
   if (stored.inserted) {
     // Stored already marked queued; if the job cannot be added, the mark goes back so the sweeper finds it.

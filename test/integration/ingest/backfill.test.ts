@@ -34,6 +34,29 @@ const page = (data: unknown[], hasMore: boolean) => ({
 });
 
 describe("backfillStripeEvents", () => {
+  it("stores a missed event whose strings jsonb cannot hold, with U+FFFD in their place", async () => {
+    const now = new Date();
+    const missed = anEvent({
+      created: Math.floor(now.getTime() / 1000) - 3600,
+      object: { id: "cus_backfill_nul", object: "customer", name: "nul\u0000 and \ud800" },
+    });
+    nock(STRIPE_API_BASE)
+      .get("/v1/events")
+      .query(true)
+      .reply(200, page([listed(missed)], false));
+
+    const result = await backfillStripeEvents(
+      h.ctx,
+      { since: new Date(now.getTime() - 2 * 3600_000), target: target(), now },
+      h.log,
+    );
+
+    expect(result).toMatchObject({ listed: 1, stored: 1 });
+    const rows = await h.ctx.db.$queryRaw<{ name: string }[]>`
+      SELECT payload->'data'->'object'->>'name' AS name FROM stripe_events WHERE id = ${missed.id}`;
+    expect(rows).toEqual([{ name: "nul\uFFFD and \uFFFD" }]);
+  });
+
   it("stores and enqueues an event that never arrived, across pages, and skips ones already stored", async () => {
     const now = new Date();
     const created = Math.floor(now.getTime() / 1000) - 3600;

@@ -148,16 +148,34 @@ describe("POST /webhooks/stripe", () => {
     for (const event of events) expect(jobs.filter((job) => job.data.eventId === event.id)).toHaveLength(1);
   });
 
-  it("answers 500 only for the delivery Postgres refuses, 200 for those posted with it", async () => {
+  it("stores an event whose strings jsonb cannot hold (NUL, lone surrogates) with U+FFFD in their place, and its batch", async () => {
     const good = Array.from({ length: 4 }, () => anEvent());
-    // jsonb cannot hold U+0000, so this signed event cannot be stored: Stripe must retry it.
-    const refused = anEvent({ object: { id: "cus_refused", object: "customer", name: "nul\u0000byte" } });
+    // jsonb refuses U+0000 and a lone surrogate: stored as received, Stripe would retry this event until it gave up.
+    const unstorable = anEvent({
+      object: {
+        id: "cus_unstorable",
+        object: "customer",
+        name: "nul\u0000byte",
+        "key\ud800": "lone \udc00 low",
+      },
+    });
+    // An escaped backslash before "u0000" is six plain characters: stored exactly as sent.
+    const plain = anEvent({ object: { id: "cus_plain", object: "customer", name: "\\u0000" } });
 
-    const responses = await Promise.all([...good, refused].map((event) => h.postEvent(event.body)));
+    const responses = await Promise.all([...good, unstorable, plain].map((event) => h.postEvent(event.body)));
 
-    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 500]);
-    expect(await rowsFor(refused.id)).toHaveLength(0);
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
     for (const event of good) expect(await rowsFor(event.id)).toHaveLength(1);
+    const rows = await h.ctx.db.$queryRaw<{ id: string; object: unknown }[]>`
+      SELECT id, payload->'data'->'object' AS object FROM stripe_events WHERE id IN (${unstorable.id}, ${plain.id})`;
+    const objectOf = (id: string) => rows.find((row) => row.id === id)?.object;
+    expect(objectOf(unstorable.id)).toEqual({
+      id: "cus_unstorable",
+      object: "customer",
+      name: "nul\uFFFDbyte",
+      "key\uFFFD": "lone \uFFFD low",
+    });
+    expect(objectOf(plain.id)).toEqual({ id: "cus_plain", object: "customer", name: "\\u0000" });
   });
 
   it("restores the job of a queued event no worker has taken when Stripe delivers it again", async () => {
