@@ -4,6 +4,12 @@ import { z } from "zod";
 export const MAX_FRACTION_DIGITS = 12;
 export const MAX_INTEGER_DIGITS = 26;
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
+/**
+ * Stripe's meters take events from the past 35 calendar days only; usage older than that could never be billed.
+ * A day of it is kept for the usage to reach Stripe (the reporter runs behind the API).
+ */
+export const MAX_PAST_DAYS = 34;
+const MAX_PAST_MS = MAX_PAST_DAYS * 24 * 60 * 60 * 1000;
 export const MAX_BATCH_EVENTS = 1000;
 
 /** Caps on `properties`: deep enough for any real payload, small enough to store, hash and compare cheaply. */
@@ -131,15 +137,21 @@ export type UsageValidation = {
   now: Date;
 };
 
-const timestampSchema = z.union([
-  z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-  z
-    .number()
-    .int()
-    .positive()
-    .max(253402300799, "unix seconds out of range")
-    .transform((seconds) => new Date(seconds * 1000)),
-]);
+const timestampSchema = z.union(
+  [
+    z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+    z
+      .number()
+      .int()
+      .positive()
+      .max(253402300799)
+      .transform((seconds) => new Date(seconds * 1000)),
+  ],
+  {
+    error:
+      "must be an ISO 8601 date-time with its time zone (e.g. 2026-12-01T12:00:00Z) or whole unix seconds (not milliseconds)",
+  },
+);
 
 /** The zod schema of one usage event; the catalog and the clock are parameters so this stays pure. */
 export function usageEventSchema(validation: UsageValidation) {
@@ -180,6 +192,13 @@ export function usageEventSchema(validation: UsageValidation) {
           code: "custom",
           path: ["timestamp"],
           message: "is more than 5 minutes in the future",
+        });
+      }
+      if (event.timestamp && event.timestamp.getTime() < validation.now.getTime() - MAX_PAST_MS) {
+        zctx.addIssue({
+          code: "custom",
+          path: ["timestamp"],
+          message: `is more than ${MAX_PAST_DAYS} days in the past: Stripe meters take only the last 35 days, so this usage could never be billed`,
         });
       }
     })

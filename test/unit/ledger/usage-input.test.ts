@@ -88,13 +88,41 @@ describe("usageEventSchema", () => {
 
   it("reads unix seconds and ISO times with an offset", () => {
     const schema = usageEventSchema({ now });
-    expect(schema.parse({ ...valid, timestamp: 1764590400 }).timestamp?.toISOString()).toBe(
-      "2025-12-01T12:00:00.000Z",
+    expect(schema.parse({ ...valid, timestamp: 1795176000 }).timestamp?.toISOString()).toBe(
+      "2026-11-20T12:00:00.000Z",
     );
     expect(schema.parse({ ...valid, timestamp: "2026-12-01T13:00:00+01:00" }).timestamp?.toISOString()).toBe(
       "2026-12-01T12:00:00.000Z",
     );
     expect(schema.safeParse({ ...valid, timestamp: 1.5 }).success).toBe(false);
+  });
+
+  it("refuses usage older than Stripe's meters take (34 days kept, of their 35), and accepts it just inside", () => {
+    const schema = usageEventSchema({ now });
+    const daysAgo = (days: number, extraMs = 0) =>
+      new Date(now.getTime() - days * 86_400_000 - extraMs).toISOString();
+    expect(schema.safeParse({ ...valid, timestamp: daysAgo(34) }).success).toBe(true);
+    const old = schema.safeParse({ ...valid, timestamp: daysAgo(34, 1) });
+    expect(old.success).toBe(false);
+    expect(old.error?.issues[0]).toMatchObject({
+      path: ["timestamp"],
+      message:
+        "is more than 34 days in the past: Stripe meters take only the last 35 days, so this usage could never be billed",
+    });
+    expect(schema.safeParse({ ...valid, timestamp: "1971-01-01T00:00:00Z" }).success).toBe(false);
+  });
+
+  it.each([
+    ["milliseconds", 1795176000000],
+    ["a date-time without its zone", "2026-11-20T12:00:00"],
+    ["a day that does not exist", "2026-13-45T00:00:00Z"],
+  ])("says what a timestamp must be when it is %s", (_case, timestamp) => {
+    const result = usageEventSchema({ now }).safeParse({ ...valid, timestamp });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ["timestamp"],
+      message:
+        "must be an ISO 8601 date-time with its time zone (e.g. 2026-12-01T12:00:00Z) or whole unix seconds (not milliseconds)",
+    });
   });
 
   it("parseUsageEvent puts every problem of an event on one line and keeps its usage_id", () => {
