@@ -14,9 +14,10 @@ export function parseInstant(
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
   const instant = new Date(dateOnly ? `${value}T00:00:00Z` : value);
-  if ((!dateOnly && !dateTime) || Number.isNaN(instant.getTime()) || !isCalendarDate(value.slice(0, 10))) {
+  if (!dateOnly && !dateTime)
     return { ok: false, reason: `--${name} "${value}" is not a date with a time zone (${DATE_HINT})` };
-  }
+  if (Number.isNaN(instant.getTime()) || !isCalendarDate(value.slice(0, 10)))
+    return { ok: false, reason: `--${name} "${value}" is not a day that exists (${DATE_HINT})` };
   return { ok: true, instant };
 }
 

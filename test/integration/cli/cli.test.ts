@@ -19,15 +19,16 @@ describe("leakguard CLI", () => {
   });
 
   it.each([
-    ["--from", "2026-02-30"],
-    ["--to", "2026-11-01T10:00:00"],
+    ["--from", "2026-02-30", "is not a day that exists"],
+    ["--from", "2026-13-01", "is not a day that exists"],
+    ["--to", "2026-11-01T10:00:00", "is not a date with a time zone"],
   ])(
     "refuses ledger explain %s %s: a day that does not exist or a time without its zone",
-    (option, value) => {
+    (option, value, reason) => {
       const result = leakguard("ledger", "explain", "cus_nobody", option, value);
       expect(result.status).toBe(1);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
-      expect(result.stderr).toContain(`${option} "${value}" is not a date with a time zone`);
+      expect(result.stderr).toContain(`${option} "${value}" ${reason}`);
     },
   );
 

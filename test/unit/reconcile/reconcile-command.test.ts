@@ -21,7 +21,7 @@ describe("reconcile --from/--to", () => {
     ["2026-11-01", undefined, "missing --to (use an ISO date such as 2026-11-01 or 2026-11-01T00:00:00Z)"],
     ["yesterday", "2026-12-01", '--from "yesterday" is not a date with a time zone'],
     ["2026-11-01T00:00:00", "2026-12-01", '--from "2026-11-01T00:00:00" is not a date with a time zone'],
-    ["2026-02-30", "2026-12-01", '--from "2026-02-30" is not a date'],
+    ["2026-02-30", "2026-12-01", '--from "2026-02-30" is not a day that exists'],
     ["2026-11-01", "1764547200", '--to "1764547200" is not a date'],
     ["2026-12-01", "2026-11-01", "--from 2026-12-01 must be before --to 2026-11-01"],
     ["2026-11-01", "2026-11-01T00:00:00Z", "--from 2026-11-01 must be before --to 2026-11-01T00:00:00Z"],
