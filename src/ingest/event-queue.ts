@@ -2,11 +2,11 @@ import type { AppContext } from "../app-context.js";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../config/logger.js";
 import type { Db, Prisma } from "../db/client.js";
+import { createMicroBatch } from "../micro-batch.js";
 import { createFailFastRedis } from "../queue/connection.js";
 import { createQueue, enqueue } from "../queue/queues.js";
 import { JOBS, QUEUES } from "../queue/registry.js";
 import { withTimeout } from "../timeout.js";
-import { createMicroBatch } from "../micro-batch.js";
 
 export type EventQueue = AppContext["queues"]["stripeEvents"];
 export type EventStatus = Prisma.StripeEventModel["status"];

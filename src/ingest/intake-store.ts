@@ -1,7 +1,7 @@
 import { createPgPool } from "../db/pg-pool.js";
-import type { IncomingStripeEvent } from "./event-envelope.js";
-import { type EventQueueState, MARK_QUEUED_SQL } from "./event-queue.js";
 import { createMicroBatch } from "../micro-batch.js";
+import type { IncomingStripeEvent } from "../stripe/normalize/event-envelope.js";
+import { type EventQueueState, MARK_QUEUED_SQL } from "./event-queue.js";
 
 /** A verified webhook: the event read from the body, and the body exactly as signed (what is stored). */
 export type WebhookDelivery = { event: IncomingStripeEvent; body: string };

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.js";
-import type { IncomingStripeEvent } from "./event-envelope.js";
+import type { IncomingStripeEvent } from "../stripe/normalize/event-envelope.js";
 import { jsonbStorableText } from "./jsonb-text.js";
 
 /**

@@ -1,6 +1,6 @@
-import { type EnvelopeParseResult, parseEventEnvelope } from "../ingest/event-envelope.js";
 import type { StripeClient } from "./client.js";
 import { unixSeconds, wireJson } from "./fetchers.js";
+import { type EnvelopeParseResult, parseEventEnvelope } from "./normalize/event-envelope.js";
 
 /** How far back Stripe's events list reaches. */
 export const STRIPE_EVENT_RETENTION_DAYS = 30;

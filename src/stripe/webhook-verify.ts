@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type IncomingStripeEvent, parseEventEnvelope } from "../ingest/event-envelope.js";
+import { type IncomingStripeEvent, parseEventEnvelope } from "./normalize/event-envelope.js";
 
 /** A verified delivery carries the body as received: it is what intake stores, byte for byte. */
 export type WebhookVerification =

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEventEnvelope } from "../../../src/ingest/event-envelope.js";
 import {
   createIntakeStore,
   type IntakeStore,
   type WebhookDelivery,
 } from "../../../src/ingest/intake-store.js";
+import { parseEventEnvelope } from "../../../src/stripe/normalize/event-envelope.js";
 import { createTestDb, type TestDb } from "../../support/db.js";
 import { anEvent } from "./ingest-harness.js";
 

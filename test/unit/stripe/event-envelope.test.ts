@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEventEnvelope } from "../../../src/ingest/event-envelope.js";
+import { parseEventEnvelope } from "../../../src/stripe/normalize/event-envelope.js";
 
 const envelope = {
   id: "evt_1J02NfJDPojXS6LNawmt1X8q",
