@@ -1,8 +1,9 @@
 import type { Db } from "../db/client.js";
+import { ENTITLING_STATUSES } from "../entitlements/decide-entitlements.js";
 import { DomainError } from "../errors.js";
 
-/** Subscription states in which a customer is paying (or about to): the access policy's granting states. */
-const ENTITLING_STATUSES = "'trialing', 'active', 'past_due'";
+// Fixed words, never input: safe to write into the SQL.
+const ENTITLING_STATUS_LIST = [...ENTITLING_STATUSES].map((status) => `'${status}'`).join(", ");
 
 /**
  * SQL for the Stripe customer id that `param` (a placeholder such as `$1`) names: a mirrored `cus_...` id as is,
@@ -13,7 +14,7 @@ export function customerIdSql(param: string): string {
     (SELECT id FROM customers WHERE id = ${param} AND left(${param}, 4) = 'cus_'),
     (SELECT c.id FROM customers c WHERE c."externalId" = ${param} AND c.deleted = false
      -- One product id on several Stripe customers: the one with a paying subscription wins, then the newest.
-     ORDER BY EXISTS (SELECT 1 FROM subscriptions s WHERE s."customerId" = c.id AND s.status IN (${ENTITLING_STATUSES})) DESC,
+     ORDER BY EXISTS (SELECT 1 FROM subscriptions s WHERE s."customerId" = c.id AND s.status IN (${ENTITLING_STATUS_LIST})) DESC,
        c."updatedAt" DESC, c.id DESC
      LIMIT 1)
   )`;

@@ -93,6 +93,9 @@ type Standing =
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Subscription statuses in which Stripe still expects to be paid: the ladder's granting states. */
+export const ENTITLING_STATUSES: ReadonlySet<string> = new Set(["trialing", "active", "past_due"]);
+
 function earliest(...dates: (Date | null)[]): Date | null {
   let best: Date | null = null;
   for (const date of dates) if (date !== null && (best === null || date < best)) best = date;
@@ -104,7 +107,7 @@ export function decideStanding(sub: SubscriptionState, pastDueDays: number, now:
   const endsAt = earliest(sub.cancelAt, sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null, sub.endedAt);
   // A scheduled cancellation revokes at its time even if the deleted webhook never arrives; a status that
   // already denies access keeps its own reason (an expired first payment carries ended_at too).
-  const grantingStatus = sub.status === "active" || sub.status === "trialing" || sub.status === "past_due";
+  const grantingStatus = ENTITLING_STATUSES.has(sub.status);
   if (grantingStatus && endsAt !== null && endsAt <= now) return { granted: false, reason: REASONS.canceled };
   switch (sub.status) {
     case "active":

@@ -1,3 +1,4 @@
+import { ENTITLING_STATUSES } from "../../entitlements/decide-entitlements.js";
 import { type FindingDraft, fingerprintOf, isoTime } from "../findings.js";
 import { type Dec, toMinorString } from "../money.js";
 import { priceQuantity } from "../pricing.js";
@@ -25,9 +26,6 @@ export type AccessNotRevokedInput = LapseInput & {
   /** leakguard's own record of each ended subscription (by id), to say why access outlived it. */
   mirroredSubscriptions: ReadonlyMap<string, MirroredSubscription>;
 };
-
-/** Statuses in which Stripe still expects to be paid, so access is due. */
-export const ENTITLING_STATUSES: ReadonlySet<string> = new Set(["trialing", "active", "past_due"]);
 
 type Lapse = {
   customerId: string;
