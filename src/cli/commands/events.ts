@@ -3,9 +3,9 @@ import type { AppContext } from "../../app-context.js";
 import { backfillStripeEvents, decideBackfillWindow } from "../../ingest/backfill-events.js";
 import { backfillSubscriptionObjects } from "../../ingest/backfill-objects.js";
 import { replayStripeEvent } from "../../ingest/replay-event.js";
-import { parseSince } from "../../ingest/since.js";
 import { STRIPE_EVENT_RETENTION_DAYS } from "../../stripe/event-fetchers.js";
 import { fail, runOneShot } from "../runtime.js";
+import { parseSince } from "../time-options.js";
 
 export function registerEventsCommands(program: Command): void {
   const events = program

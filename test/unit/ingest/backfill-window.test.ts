@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parseSince } from "../../../src/cli/time-options.js";
 import { decideBackfillWindow } from "../../../src/ingest/backfill-events.js";
-import { parseSince } from "../../../src/ingest/since.js";
 
 const now = new Date("2026-12-03T12:00:00Z");
 const windowFor = (since: string) => decideBackfillWindow(parseSince(since, now)!, now);

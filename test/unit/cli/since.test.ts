@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSince } from "../../../src/ingest/since.js";
+import { parseSince } from "../../../src/cli/time-options.js";
 
 const now = new Date("2026-12-03T12:00:00Z");
 
@@ -17,7 +17,10 @@ describe("parseSince", () => {
     expect(parseSince(value, now)?.toISOString()).toBe(expected);
   });
 
-  it.each(["", "yesterday", "2h ago", "-3d", "2026-13-45", "20261120"])("rejects %j", (value) => {
-    expect(parseSince(value, now)).toBeNull();
-  });
+  it.each(["", "yesterday", "2h ago", "-3d", "2026-13-45", "2026-02-30", "20261120"])(
+    "rejects %j",
+    (value) => {
+      expect(parseSince(value, now)).toBeNull();
+    },
+  );
 });
