@@ -17,12 +17,15 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /**
  * An error message as one line. Prisma's messages open with the call site ("Invalid `...` invocation") and end
- * with the cause: that last line is the one kept; any other message keeps its first line.
+ * with the cause: that last line is the one kept; any other message keeps its first line. Colour codes go.
  */
 export function causeLine(message: string): string | undefined {
   const lines = message
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are what is removed
+    .replace(/\u001b\[[0-9;]*m/g, "")
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line.length > 0);
-  return lines.length > 1 && /invocation/.test(lines[0] ?? "") ? lines.at(-1) : lines[0];
+  const dump = lines.some((line) => /^Invalid `.*` invocation/.test(line));
+  return dump ? lines.at(-1) : lines[0];
 }

@@ -1,3 +1,4 @@
+import { causeLine } from "../db/client.js";
 import { isDomainError } from "../errors.js";
 import type { SyncOutcome } from "../sync/types.js";
 import type { EventStatus } from "./event-queue.js";
@@ -36,22 +37,13 @@ const MAX_ERROR_LENGTH = 300;
  * the source excerpt or the whole query arguments, and end with the cause: that last line is the one kept.
  */
 export function describeEventError(error: unknown): string {
-  if (isDomainError(error)) return limit(`${error.code}: ${causeLine(error.message)}`);
-  if (!(error instanceof Error)) return limit(causeLine(String(error)));
+  if (isDomainError(error)) return limit(`${error.code}: ${causeOf(error.message)}`);
+  if (!(error instanceof Error)) return limit(causeOf(String(error)));
   const code = "code" in error && typeof error.code === "string" ? ` ${error.code}` : "";
-  return limit(`${error.name}${code}: ${causeLine(error.message)}`);
+  return limit(`${error.name}${code}: ${causeOf(error.message)}`);
 }
 
-function causeLine(message: string): string {
-  const lines = message
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are what is removed
-    .replace(/\u001b\[[0-9;]*m/g, "")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
-  const dump = lines.some((line) => /^Invalid `.*` invocation/.test(line));
-  return (dump ? lines.at(-1) : lines[0]) ?? "no message";
-}
+const causeOf = (message: string) => causeLine(message) ?? "no message";
 
 function limit(line: string): string {
   return line.length <= MAX_ERROR_LENGTH ? line : `${line.slice(0, MAX_ERROR_LENGTH - 3)}...`;
