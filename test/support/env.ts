@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { databaseUrlFor } from "../../src/db/databases.js";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.js";
 
 /** Where the tests find PostgreSQL and Redis; the same defaults as .env.example. */
@@ -8,9 +9,7 @@ export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgr
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export function databaseUrl(name: string): string {
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return databaseUrlFor(TEST_PG_URL, name);
 }
 
 /** Template name tied to the migrations' content, so parallel runs share it and a schema change makes a new one. */
