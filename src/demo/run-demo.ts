@@ -7,12 +7,12 @@ import { type AppContext, createAppContext } from "../app-context.js";
 import { loadConfig } from "../config/config.js";
 import { createLogger } from "../config/logger.js";
 import { dropDatabase } from "../db/databases.js";
+import { mapConcurrently } from "../map-concurrently.js";
 import { deleteQueueKeys } from "../queue/keys.js";
 import { assertNoEviction } from "../queue/queues.js";
 import { enqueueReconciliation, waitForReconciliation } from "../reconcile/reconcile-job.js";
 import { renderReport } from "../report/render-report.js";
 import type { Report } from "../report/report.js";
-import { mapConcurrently } from "../stripe/fetchers.js";
 import { signWebhookPayload } from "../stripe/webhook-signature.js";
 import { findUnreachableService, resetDemoDatabase } from "./demo-infra.js";
 import {

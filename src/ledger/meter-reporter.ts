@@ -1,5 +1,5 @@
 import type { AppContext } from "../app-context.js";
-import { mapConcurrently } from "../stripe/fetchers.js";
+import { mapConcurrently } from "../map-concurrently.js";
 import { MeterEventUnavailableError, sendMeterEvent } from "../stripe/meter-events.js";
 import { ledgerCatalogOf } from "./catalog-view.js";
 

@@ -1,7 +1,7 @@
 import type { AppContext } from "../app-context.js";
 import type { Db } from "../db/client.js";
 import { applyEntitlementsForCustomer } from "../entitlements/apply-entitlements.js";
-import { mapConcurrently } from "../stripe/fetchers.js";
+import { mapConcurrently } from "../map-concurrently.js";
 import { saveFetchedSubscription } from "../sync/save-fetched.js";
 import { decideResolution, type EnforcedAccess, failedResolution } from "./decide-enforcement.js";
 import type { FindingDraft, FindingResolution } from "./findings.js";

@@ -2,13 +2,13 @@ import type { AppContext } from "../app-context.js";
 import type { Prisma } from "../db/client.js";
 import type { Catalog } from "../entitlements/catalog.js";
 import { loadUsageTotals } from "../ledger/usage-totals.js";
+import { mapConcurrently } from "../map-concurrently.js";
 import {
   fetchInvoicesCreated,
   fetchMeterEventNames,
   fetchPrice,
   fetchStartedAt,
   fetchSubscriptionsOf,
-  mapConcurrently,
   STRIPE_READ_CONCURRENCY,
   type UnreadableObject,
 } from "../stripe/fetchers.js";

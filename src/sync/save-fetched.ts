@@ -1,5 +1,5 @@
 import type { AppContext } from "../app-context.js";
-import { mapConcurrently } from "../stripe/fetchers.js";
+import { mapConcurrently } from "../map-concurrently.js";
 import type { Fetched, InvoiceSnapshot, SubscriptionSnapshot } from "../stripe/normalize/index.js";
 import { saveInvoice } from "./invoice-mirror.js";
 import type { EventVersion } from "./mirror-guard.js";

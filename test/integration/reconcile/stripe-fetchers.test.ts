@@ -2,13 +2,9 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { anInvoice, aPrice, aSubscription } from "../../../src/demo/stripe-objects.js";
 import type { StripeObject } from "../../../src/demo/stripe-params.js";
+import { mapConcurrently } from "../../../src/map-concurrently.js";
 import { createStripe } from "../../../src/stripe/client.js";
-import {
-  fetchInvoicesCreated,
-  fetchPrice,
-  fetchSubscriptionsOf,
-  mapConcurrently,
-} from "../../../src/stripe/fetchers.js";
+import { fetchInvoicesCreated, fetchPrice, fetchSubscriptionsOf } from "../../../src/stripe/fetchers.js";
 
 const STRIPE = "https://api.stripe.com";
 const stripe = createStripe("sk_test_fetchers");
