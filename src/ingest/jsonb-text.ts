@@ -6,6 +6,7 @@
 
 // Only a body with one of these escapes can hold either; most never do, and skip the parse.
 const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what is replaced
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export type StorableJson = { text: string; replaced: number };
