@@ -58,7 +58,7 @@ type ErrorEmitter = { on(event: "error", listener: (error: Error) => void): unkn
  * ioredis and BullMQ retry forever while Redis is down and print every failed attempt unless someone listens;
  * say it once a minute in the log instead.
  */
-export function reportRedisErrors(emitters: ErrorEmitter[], logger: Logger): void {
+function reportRedisErrors(emitters: ErrorEmitter[], logger: Logger): void {
   let lastLoggedAt = 0;
   const report = (error: Error) => {
     const now = Date.now();

@@ -30,11 +30,11 @@ function sumByCurrency(items: { currency: string; amountMinor: string }[]): Reco
   return Object.fromEntries(ordered.map(([currency, total]) => [currency, toMinorString(total)]));
 }
 
-export function tallyExpected(findings: readonly ExpectedFinding[]): Tally {
+function tallyExpected(findings: readonly ExpectedFinding[]): Tally {
   return { count: findings.length, totals: sumByCurrency([...findings]) };
 }
 
-export function tallyReported(findings: readonly ReportedFinding[]): Tally {
+function tallyReported(findings: readonly ReportedFinding[]): Tally {
   return {
     count: findings.length,
     totals: sumByCurrency(
@@ -58,7 +58,7 @@ export function formatMoney(amountMinor: string, currency: string): string {
   return `${shown} (${amountMinor} minor units)`;
 }
 
-export function formatTotals(totals: Record<string, string>): string {
+function formatTotals(totals: Record<string, string>): string {
   const entries = Object.entries(totals);
   if (entries.length === 0) return formatMoney("0", "usd");
   return entries.map(([currency, amount]) => formatMoney(amount, currency)).join(" + ");

@@ -4,7 +4,7 @@ import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 
-export const DASHBOARD_PATH = "/admin/queues";
+const DASHBOARD_PATH = "/admin/queues";
 
 /** The BullMQ dashboard (bull-board) for the given queues, mounted at /admin/queues in the caller's scope. */
 export async function registerQueueDashboard(app: FastifyInstance, queues: Queue[]): Promise<void> {

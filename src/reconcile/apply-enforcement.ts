@@ -8,7 +8,7 @@ import type { FindingDraft, FindingResolution } from "./findings.js";
 import type { Progress, StripeSubscriptions } from "./load-inputs.js";
 
 /** The cause a reconciliation run's revocations carry in the access log. */
-export function reconcileCause(runId: string): string {
+function reconcileCause(runId: string): string {
   return `check:reconcile:${runId}`;
 }
 

@@ -110,7 +110,7 @@ export async function loadReconcileInputs(
 }
 
 /** The catalog's metered features and how Stripe bills each (meter event name, or an explicit price). */
-export function featureBillingOf(catalog: Catalog): FeatureBilling[] {
+function featureBillingOf(catalog: Catalog): FeatureBilling[] {
   return Object.values(catalog.features).flatMap((feature) =>
     feature.type === "metered"
       ? [
