@@ -19,6 +19,7 @@ export type MigrationResult = { applied: string[]; alreadyApplied: string[] };
 export async function applyMigrations(
   databaseUrl: string,
   onProgress: (message: string) => void = () => {},
+  options: { stopBefore?: string } = {},
 ): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -41,6 +42,7 @@ export async function applyMigrations(
     const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
+      .filter((name) => options.stopBefore === undefined || name < options.stopBefore)
       .sort();
     const result: MigrationResult = { applied: [], alreadyApplied: [] };
     for (const name of names) {

@@ -1,7 +1,7 @@
 import type { AppContext } from "../app-context.js";
 import { customerIdSql, requireCustomerId } from "../customers/resolve-customer.js";
 import { createPgPool, type PgPool } from "../db/pg-pool.js";
-import { loadUsageTotal } from "../ledger/usage-totals.js";
+import { loadUsageTotal, usageTotalSql } from "../ledger/usage-totals.js";
 import { createMicroBatch } from "../micro-batch.js";
 import { decisionFingerprint } from "./access-decisions.js";
 import { applyEntitlementsForCustomer } from "./apply-entitlements.js";
@@ -126,7 +126,7 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 /**
  * One row per pair `n` (1-based) of (customer, feature, metered), none for an unknown customer. The customer is
  * named as the API names it (Stripe id, or the product's id, resolved as resolveCustomerId does). Every read is
- * an index lookup (ledger usage by customer, feature and occurredAt, inside the stored usage window).
+ * an index lookup (usage in the stored usage window: usage_rollups for its whole hours, the ledger for the rest).
  */
 const STORED_ACCESS_SQL = `
 SELECT r.n, c.id AS "stripeCustomerId",
@@ -134,13 +134,12 @@ SELECT r.n, c.id AS "stripeCustomerId",
   a."decidedWith", ${ms('a."validUntil"')} AS "validUntil", a."revokedReasons" ->> r.feature AS "revokedReason",
   e.status, e."limit"::text AS "limit", e.reset, ${ms('e."periodStart"')} AS "periodStart",
   ${ms('e."periodEnd"')} AS "periodEnd", ${ms('e."graceUntil"')} AS "graceUntil", e.reason,
-  CASE WHEN r.metered AND e.status <> 'revoked' THEN (
-    SELECT coalesce(sum(l.quantity), 0)::text FROM ledger_entries l
-    WHERE l."customerId" = e."customerId" AND l.feature = e.feature AND l.kind = 'usage'
-      AND l."occurredAt" >= CASE WHEN e.reset = 'billing_period' AND e."periodStart" IS NOT NULL
-                                 THEN e."periodStart" ELSE '-infinity'::timestamp END
-      AND l."occurredAt" < CASE WHEN e.reset = 'billing_period' AND e."periodEnd" IS NOT NULL
-                                THEN e."periodEnd" ELSE 'infinity'::timestamp END) END AS used
+  CASE WHEN r.metered AND e.status <> 'revoked' THEN ${usageTotalSql(
+    'e."customerId"',
+    "e.feature",
+    `CASE WHEN e.reset = 'billing_period' THEN e."periodStart" END`,
+    `CASE WHEN e.reset = 'billing_period' THEN e."periodEnd" END`,
+  )}::text END AS used
 FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS r(customer, feature, metered, n)
 -- OFFSET 0 keeps the planner from copying the resolution into every use of c.id (it would run it four times).
 CROSS JOIN LATERAL (SELECT ${customerIdSql("r.customer")} AS id OFFSET 0) c
