@@ -15,6 +15,7 @@ import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { Decimal } from "decimal.js";
 import Fastify from "fastify";
 import { findFreePort, REPO_ROOT } from "../src/demo/demo-processes.js";
 import { decisionFingerprint } from "../src/entitlements/access-decisions.js";
@@ -35,6 +36,10 @@ import {
 
 const CUSTOMERS = 10_000;
 const USAGE_ROWS_PER_CUSTOMER = 24;
+/** One customer who uses a lot: this many api_calls rows inside the current period. */
+const HEAVY_USAGE_ROWS = 100_000;
+const HEAVY_CUSTOMER = 0;
+const LIGHT_CUSTOMER = 1;
 const CONNECTIONS = 32;
 const DURATION_S = 8;
 const WARMUP_S = 3;
@@ -94,8 +99,18 @@ export default async function run(): Promise<void> {
       overallRate: TARGET_RATE,
     });
     const even = await measurePaced(`leakguard, evenly paced ${TARGET_RATE} req/s`, app.port, path);
+    // Usage in the period costs the check nothing: one customer with HEAVY_USAGE_ROWS beside one with a few dozen.
+    const onePath = (index: number) => () => `/v1/customers/${customerId(index)}/entitlements/api_calls`;
+    await checkHeavyUsage(app.port, databaseUrl);
+    const light = await measure("one light customer (24 usage rows)", app.port, onePath(LIGHT_CUSTOMER), {});
+    const heavy = await measure(
+      `one heavy customer (${HEAVY_USAGE_ROWS.toLocaleString("en-US")} rows)`,
+      app.port,
+      onePath(HEAVY_CUSTOMER),
+      {},
+    );
 
-    for (const result of [bare, full, bursts, even]) {
+    for (const result of [bare, full, bursts, even, light, heavy]) {
       console.log(
         `${result.label.padEnd(42)} ${result.perSecond.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${result.p50} ms  p99 ${result.p99} ms  (${result.ok} x 2xx, ${result.errors} errors)`,
@@ -116,6 +131,9 @@ export default async function run(): Promise<void> {
         `bare route ${perRequestUs(bare.cpu, bare.ok)}`,
     );
     console.log(`ratio leakguard / bare: ${ratio.toFixed(2)}`);
+    console.log(
+      `ratio heavy / light customer: ${(heavy.perSecond / light.perSecond).toFixed(2)} (p99 ${heavy.p99} ms vs ${light.p99} ms)`,
+    );
     // autocannon spends each connection's per-second budget back to back at the top of every second, so its
     // "1000 req/s" is a burst at 32 connections then idle; the evenly paced run is the rate the target names.
     const p99Met = even.p99 < TARGET_P99_MS && even.perSecond >= TARGET_RATE * 0.95;
@@ -126,7 +144,7 @@ export default async function run(): Promise<void> {
     console.log(
       `target throughput >= ${TARGET_RATIO} x bare: ${ratioMet ? "met" : "NOT met"} (${ratio.toFixed(2)})`,
     );
-    const errors = bare.errors + full.errors + bursts.errors + even.errors;
+    const errors = [bare, full, bursts, even, light, heavy].reduce((sum, result) => sum + result.errors, 0);
     if (errors > 0) throw new Error(`${errors} requests failed or were not 2xx`);
   } finally {
     await app?.stop();
@@ -453,9 +471,44 @@ async function seed(databaseUrl: string, catalog: Catalog): Promise<Expected> {
        FROM generate_series(0, $1::int - 1) c, generate_series(1, $2::int) g`,
       [CUSTOMERS, USAGE_ROWS_PER_CUSTOMER],
     );
+    // The heavy customer's extra usage: spread over the first 40 minutes of every hour of its current period so far.
+    const heavy = subscriptions[HEAVY_CUSTOMER]!.state;
+    await client.query(
+      `INSERT INTO ledger_entries (id, "usageId", kind, "customerId", feature, quantity, "occurredAt", fingerprint)
+       SELECT gen_random_uuid()::text, 'bench_heavy_' || g, 'usage', $1, 'api_calls', 1,
+         ${utc("$2::timestamptz")} + (g % (extract(epoch FROM now() - $2::timestamptz)::bigint / 3600)) * interval '1 hour'
+           + (g % 2400) * interval '1 second', 'fp_heavy_' || g
+       FROM generate_series(1, $3::int) g`,
+      [customerId(HEAVY_CUSTOMER), iso(heavy.currentPeriodStart), HEAVY_USAGE_ROWS],
+    );
     await client.query("ANALYZE");
     return expected;
   });
+}
+
+/** The heavy customer's `used` is every row of its period, as the ledger sums it. */
+async function checkHeavyUsage(port: number, databaseUrl: string): Promise<void> {
+  const customer = customerId(HEAVY_CUSTOMER);
+  const response = await fetch(`http://127.0.0.1:${port}/v1/customers/${customer}/entitlements/api_calls`, {
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
+  const body = (await response.json()) as { used?: string };
+  const ledger = await withClient(databaseUrl, async (client) => {
+    const result = await client.query<{ used: string }>(
+      `SELECT sum(l.quantity)::text AS used FROM ledger_entries l JOIN entitlements e
+         ON e."customerId" = l."customerId" AND e.feature = l.feature
+       WHERE l."customerId" = $1 AND l.feature = 'api_calls' AND l.kind = 'usage'
+         AND l."occurredAt" >= e."periodStart" AND l."occurredAt" < e."periodEnd"`,
+      [customer],
+    );
+    return result.rows[0]!.used;
+  });
+  if (
+    body.used === undefined ||
+    new Decimal(body.used).cmp(ledger) !== 0 ||
+    new Decimal(ledger).lt(HEAVY_USAGE_ROWS)
+  )
+    throw new Error(`heavy customer: the API says used ${body.used}, the ledger sums ${ledger}`);
 }
 
 /** A fast wrong answer is not a result: a sample of answers must say what was seeded. */

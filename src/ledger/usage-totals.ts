@@ -2,28 +2,40 @@ import { type Db, Prisma } from "../db/client.js";
 
 export type UsageWindow = { customerId: string; feature: string; from?: Date | null; to?: Date | null };
 
+/** `t` rounded up to a whole `unit` (a date_trunc field), as SQL. */
+const ceilTo = (unit: "minute" | "hour", t: string) =>
+  `CASE WHEN date_trunc('${unit}', ${t}) = ${t} THEN ${t} ELSE date_trunc('${unit}', ${t}) + interval '1 ${unit}' END`;
+
 /**
- * SQL for the net usage of a customer's feature in [from, to), exact: the whole UTC hours inside the window from
- * usage_rollups (kept by triggers on the ledger, in the writing transaction), the window's partial first and last
- * hour from the ledger itself. So a check costs three index lookups however much usage the window holds.
- * Each argument is an SQL expression (the fragment's own aliases start with "u"); `from`/`to` may be NULL (unbounded).
- * Yields a numeric.
+ * SQL for the net usage of a customer's feature in [from, to), exact, in five index range reads however much usage
+ * the window holds: its whole UTC hours from usage_rollups, the whole minutes before the first and after the last
+ * of those hours from usage_rollups, and the seconds before the first and after the last whole minute from the
+ * ledger itself (rollups are kept by triggers on the ledger, in the writing transaction).
+ * Each argument is an SQL expression (the fragment's own aliases start with "u"); `from`/`to` may be NULL
+ * (unbounded). Yields a numeric.
  */
 export function usageTotalSql(customer: string, feature: string, from: string, to: string): string {
-  const ledger = `FROM ledger_entries ul WHERE ul."customerId" = ${customer} AND ul.feature = ${feature} AND ul.kind = 'usage'`;
+  const ledger = (range: (column: string) => string) =>
+    `SELECT sum(ul.quantity) AS total FROM ledger_entries ul
+     WHERE ul."customerId" = ${customer} AND ul.feature = ${feature} AND ul.kind = 'usage' AND ${range('ul."occurredAt"')}`;
+  const rollups = (unit: "minute" | "hour", range: (column: string) => string) =>
+    `SELECT sum(ur.quantity) FROM usage_rollups ur
+     WHERE ur."customerId" = ${customer} AND ur.feature = ${feature} AND ur.unit = '${unit}' AND ${range('ur."startsAt"')}`;
+  const within = (low: string, high: string) => (column: string) =>
+    `${column} >= ${low} AND ${column} < ${high}`;
   return `(SELECT coalesce(sum(up.total), 0)
   FROM (SELECT coalesce((${from})::timestamp, '-infinity') AS s, coalesce((${to})::timestamp, 'infinity') AS e) uw
-  -- [a, b): the whole hours inside [s, e) (empty when there are none).
-  CROSS JOIN LATERAL (SELECT CASE WHEN date_trunc('hour', uw.s) = uw.s THEN uw.s
-                                  ELSE date_trunc('hour', uw.s) + interval '1 hour' END AS a,
-                             date_trunc('hour', uw.e) AS b) uh
+  -- [m1, m2): the whole minutes inside [s, e); [h1, h2): the whole hours inside those (each empty when start = end).
+  CROSS JOIN LATERAL (SELECT least(${ceilTo("minute", "uw.s")}, uw.e) AS m1) um1
+  CROSS JOIN LATERAL (SELECT greatest(date_trunc('minute', uw.e), um1.m1) AS m2) um2
+  CROSS JOIN LATERAL (SELECT least(${ceilTo("hour", "um1.m1")}, um2.m2) AS h1) uh1
+  CROSS JOIN LATERAL (SELECT greatest(date_trunc('hour', um2.m2), uh1.h1) AS h2) uh2
   CROSS JOIN LATERAL (
-    SELECT sum(ul.quantity) AS total ${ledger} AND ul."occurredAt" >= uw.s AND ul."occurredAt" < least(uh.a, uw.e)
-    UNION ALL
-    SELECT sum(ul.quantity) ${ledger} AND ul."occurredAt" >= greatest(uh.b, least(uh.a, uw.e)) AND ul."occurredAt" < uw.e
-    UNION ALL
-    SELECT sum(ur.quantity) FROM usage_rollups ur
-    WHERE ur."customerId" = ${customer} AND ur.feature = ${feature} AND ur.hour >= uh.a AND ur.hour < uh.b
+    ${ledger(within("uw.s", "um1.m1"))}
+    UNION ALL ${rollups("minute", within("um1.m1", "uh1.h1"))}
+    UNION ALL ${rollups("hour", within("uh1.h1", "uh2.h2"))}
+    UNION ALL ${rollups("minute", within("uh2.h2", "um2.m2"))}
+    UNION ALL ${ledger(within("um2.m2", "uw.e"))}
   ) up)`;
 }
 

@@ -2,28 +2,34 @@
 -- usage API, the demo, an operator's INSERT) keeps it exact. schema.prisma cannot express triggers; the migrations
 -- test applies this file on top of the schema it builds from schema.prisma.
 
--- Usage rows a statement inserted, added to their hours (transition table: only rows actually inserted, so an
--- ON CONFLICT DO NOTHING replay adds nothing). Sorted keys: concurrent inserts lock rollup rows in one order.
+-- Usage rows a statement inserted, added to their hour and their minute (transition table: only rows actually
+-- inserted, so an ON CONFLICT DO NOTHING replay adds nothing). Sorted keys: concurrent inserts lock rollup rows in
+-- one order.
 CREATE FUNCTION "usage_rollups_add_inserted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO "usage_rollups" ("customerId", "feature", "hour", "quantity")
-  SELECT "customerId", "feature", date_trunc('hour', "occurredAt"), sum("quantity")
-  FROM "inserted_rows" WHERE "kind" = 'usage'
-  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT ("customerId", "feature", "hour")
+  INSERT INTO "usage_rollups" ("customerId", "feature", "unit", "startsAt", "quantity")
+  SELECT i."customerId", i."feature", u."unit", date_trunc(u."unit", i."occurredAt"), sum(i."quantity")
+  FROM "inserted_rows" i CROSS JOIN (VALUES ('hour'), ('minute')) AS u("unit")
+  WHERE i."kind" = 'usage'
+  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT ("customerId", "feature", "unit", "startsAt")
   DO UPDATE SET "quantity" = "usage_rollups"."quantity" + excluded."quantity";
   RETURN NULL;
 END $$;
 
--- Usage rows a statement deleted, taken off their hours.
+-- Usage rows a statement deleted, taken off their hour and minute.
 CREATE FUNCTION "usage_rollups_remove_deleted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE "usage_rollups" u SET "quantity" = u."quantity" - d."quantity"
+  UPDATE "usage_rollups" r SET "quantity" = r."quantity" - d."quantity"
   FROM (
-    SELECT "customerId", "feature", date_trunc('hour', "occurredAt") AS "hour", sum("quantity") AS "quantity"
-    FROM "deleted_rows" WHERE "kind" = 'usage' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    SELECT i."customerId", i."feature", u."unit", date_trunc(u."unit", i."occurredAt") AS "startsAt",
+      sum(i."quantity") AS "quantity"
+    FROM "deleted_rows" i CROSS JOIN (VALUES ('hour'), ('minute')) AS u("unit")
+    WHERE i."kind" = 'usage'
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ) d
-  WHERE u."customerId" = d."customerId" AND u."feature" = d."feature" AND u."hour" = d."hour";
+  WHERE r."customerId" = d."customerId" AND r."feature" = d."feature" AND r."unit" = d."unit"
+    AND r."startsAt" = d."startsAt";
   RETURN NULL;
 END $$;
 
@@ -56,7 +62,8 @@ CREATE TRIGGER "ledger_entries_rollup_truncate" AFTER TRUNCATE ON "ledger_entrie
   FOR EACH STATEMENT EXECUTE FUNCTION "usage_rollups_truncate"();
 
 -- The ledger written before this migration, rolled up once.
-INSERT INTO "usage_rollups" ("customerId", "feature", "hour", "quantity")
-SELECT "customerId", "feature", date_trunc('hour', "occurredAt"), sum("quantity")
-FROM "ledger_entries" WHERE "kind" = 'usage'
-GROUP BY 1, 2, 3;
+INSERT INTO "usage_rollups" ("customerId", "feature", "unit", "startsAt", "quantity")
+SELECT i."customerId", i."feature", u."unit", date_trunc(u."unit", i."occurredAt"), sum(i."quantity")
+FROM "ledger_entries" i CROSS JOIN (VALUES ('hour'), ('minute')) AS u("unit")
+WHERE i."kind" = 'usage'
+GROUP BY 1, 2, 3, 4;
