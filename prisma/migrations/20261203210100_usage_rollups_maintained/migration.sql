@@ -2,6 +2,10 @@
 -- usage API, the demo, an operator's INSERT) keeps it exact. schema.prisma cannot express triggers; the migrations
 -- test applies this file on top of the schema it builds from schema.prisma.
 
+-- A transaction that inserts usage in several statements holds the rollup rows of each until it commits, so two such
+-- transactions touching the same hours in opposite orders can deadlock (one is rolled back, 40P01); the usage API
+-- writes each batch in one statement.
+
 -- Usage rows a statement inserted, added to their hour and their minute (transition table: only rows actually
 -- inserted, so an ON CONFLICT DO NOTHING replay adds nothing). Sorted keys: concurrent inserts lock rollup rows in
 -- one order.
@@ -46,9 +50,10 @@ BEGIN
   RETURN NEW;
 END $$;
 
+-- DELETE, not TRUNCATE: `TRUNCATE ledger_entries, usage_rollups` runs this while truncating usage_rollups itself.
 CREATE FUNCTION "usage_rollups_truncate"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  TRUNCATE "usage_rollups";
+  DELETE FROM "usage_rollups";
   RETURN NULL;
 END $$;
 

@@ -422,6 +422,11 @@ describe("usage_rollups", () => {
 
     await sql(`TRUNCATE ledger_entries`);
     expect(await rollupCount(sql)).toBe(0);
+    // Both tables in one statement, as a reset script would.
+    await insertRows(sql, rows);
+    expect(await rollupCount(sql)).toBeGreaterThan(0);
+    await sql(`TRUNCATE ledger_entries, usage_rollups`);
+    expect(await rollupCount(sql)).toBe(0);
     expect((await loadUsageTotals(t.db, windows)).map((total) => total.toFixed())).toEqual(
       windows.map(() => "0"),
     );
