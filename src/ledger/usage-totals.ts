@@ -24,12 +24,14 @@ export function usageTotalSql(customer: string, feature: string, from: string, t
   const within = (low: string, high: string) => (column: string) =>
     `${column} >= ${low} AND ${column} < ${high}`;
   return `(SELECT coalesce(sum(up.total), 0)
-  FROM (SELECT coalesce((${from})::timestamp, '-infinity') AS s, coalesce((${to})::timestamp, 'infinity') AS e) uw
+  FROM (SELECT coalesce((${from})::timestamp, '-infinity') AS s, coalesce((${to})::timestamp, 'infinity') AS e OFFSET 0) uw
   -- [m1, m2): the whole minutes inside [s, e); [h1, h2): the whole hours inside those (each empty when start = end).
-  CROSS JOIN LATERAL (SELECT least(${ceilTo("minute", "uw.s")}, uw.e) AS m1) um1
-  CROSS JOIN LATERAL (SELECT greatest(date_trunc('minute', uw.e), um1.m1) AS m2) um2
-  CROSS JOIN LATERAL (SELECT least(${ceilTo("hour", "um1.m1")}, um2.m2) AS h1) uh1
-  CROSS JOIN LATERAL (SELECT greatest(date_trunc('hour', um2.m2), uh1.h1) AS h2) uh2
+  -- OFFSET 0 computes each bound once per window: inlined, every index condition would repeat the whole expression
+  -- of every bound before it (measured: 1.5x to 1.8x the access statement's Postgres CPU per check).
+  CROSS JOIN LATERAL (SELECT least(${ceilTo("minute", "uw.s")}, uw.e) AS m1 OFFSET 0) um1
+  CROSS JOIN LATERAL (SELECT greatest(date_trunc('minute', uw.e), um1.m1) AS m2 OFFSET 0) um2
+  CROSS JOIN LATERAL (SELECT least(${ceilTo("hour", "um1.m1")}, um2.m2) AS h1 OFFSET 0) uh1
+  CROSS JOIN LATERAL (SELECT greatest(date_trunc('hour', um2.m2), uh1.h1) AS h2 OFFSET 0) uh2
   CROSS JOIN LATERAL (
     ${ledger(within("uw.s", "um1.m1"))}
     UNION ALL ${rollups("minute", within("um1.m1", "uh1.h1"))}
