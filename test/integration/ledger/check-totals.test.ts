@@ -71,9 +71,13 @@ describe("leakguard ledger check-totals", () => {
     expect(found.code).toBe(1);
     expect(found.stdout).toContain("3 differ from the ledger");
     expect(found.stdout).toContain("cus_totals_a tokens hour 2026-11-20T11:00:00.000Z: rollup");
-    expect(found.stdout).toContain("cus_totals_b tokens minute 2026-11-20T10:07:00.000Z: rollup 0, ledger 1.5");
+    expect(found.stdout).toContain(
+      "cus_totals_b tokens minute 2026-11-20T10:07:00.000Z: rollup 0, ledger 1.5",
+    );
     expect(found.stdout).toContain("cus_totals_a tokens hour 2026-11-21T00:00:00.000Z: rollup 5");
-    expect(found.stderr).toContain("usage rollups differ from the ledger (run with --repair to rebuild them)");
+    expect(found.stderr).toContain(
+      "usage rollups differ from the ledger (run with --repair to rebuild them)",
+    );
 
     const onlyB = await cli(["ledger", "check-totals", "--customer", "cus_totals_b"]);
     expect(onlyB.code).toBe(1);
