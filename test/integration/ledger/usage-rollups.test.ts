@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb, Prisma } from "../../../src/db/client.js";
 import { applyMigrations } from "../../../src/db/migrate.js";
+import { LEDGER_ROW_SELECT } from "../../../src/ledger/load-ledger.js";
 import { recordUsageEvents } from "../../../src/ledger/record-usage.js";
 import type { UsageEvent } from "../../../src/ledger/usage-input.js";
 import { loadUsageTotal, loadUsageTotals, type UsageWindow } from "../../../src/ledger/usage-totals.js";
@@ -461,16 +462,7 @@ describe("usage_rollups", () => {
     const state = async () => ({
       ledger: await t.db.ledgerEntry.findMany({
         orderBy: { usageId: "asc" },
-        select: {
-          usageId: true,
-          kind: true,
-          customerId: true,
-          feature: true,
-          quantity: true,
-          occurredAt: true,
-          reportedAt: true,
-          reportError: true,
-        },
+        select: LEDGER_ROW_SELECT,
       }),
       rollups: await rollupSnapshot(sql),
       totals: (await loadUsageTotals(t.db, [window, { customerId: "cus_up", feature: "tokens" }])).map(
